@@ -1,0 +1,1 @@
+pub fn v() -> &'static str { btls::version::version() }
