@@ -1,9 +1,32 @@
 //! meshtls CA: issues X.509-SVIDs for workloads.
 //!
-//! Owns certificate issuance (signing CAs and leaf SVIDs of every supported key type). Later:
-//! workload attestation, rotation of SVIDs and CA keys, the SPIFFE Workload API, and the
-//! SQLite/PostgreSQL datastore.
+//! Owns certificate issuance: self-signed SPIFFE signing CAs, intermediate CAs beneath them,
+//! and leaf X.509-SVIDs of every supported [`KeyType`], each following the SPIFFE
+//! X.509-SVID rules (one URI SAN, `cA=false`, critical key usage, serverAuth + clientAuth,
+//! random serial, `not_before` backdated for clock skew). Certificates are built with
+//! `rcgen`; keys come from aws-lc-rs as PKCS#8 v1, which every meshtls engine and stack loads.
+//! Later: workload attestation, rotation of SVIDs and CA keys, the SPIFFE Workload API, and
+//! the SQLite/PostgreSQL datastore.
 //!
 //! Must not: name an engine or a TLS stack; it builds on tls-core's SPIFFE types only.
+//! Non-goals: revocation (CRLs) and CSR handling.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs, unreachable_pub)]
+
+mod authority;
+mod error;
+mod issued;
+mod key;
+mod serial;
+mod validity;
+
+pub use authority::{CertificateAuthority, LeafOptions};
+pub use error::CaError;
+pub use issued::IssuedSvid;
+pub use key::{KeyType, UnknownKeyType};
+pub use validity::{Validity, BACKDATE};
+
+/// rcgen, re-exported so tests can craft non-conforming certificates with
+/// [`CertificateAuthority::sign_custom`] against the same version.
+pub use rcgen;

@@ -34,4 +34,7 @@ pub use engine::Engine;
 pub use error::{ConfigError, CryptoError, PeerError, TlsError};
 pub use identity::{Credentials, IdentityStore};
 
-pub use registry::Registry;
+pub use autoselect::AutoSelect;
+pub use compose::provider;
+pub use policy::{Choice, Policy};
+pub use registry::{Reason, Registry, Selection};

@@ -7,6 +7,8 @@ mod authz;
 mod bundle;
 mod id;
 mod svid;
+#[cfg(test)]
+mod test_certs;
 mod verify;
 
 pub use authz::{AuthzRule, Authorizer};

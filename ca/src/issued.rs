@@ -1,0 +1,42 @@
+//! What issuing a leaf returns: the chain and key in both PEM and DER.
+
+use std::fmt;
+
+use meshtls_tls_core::error::ConfigError;
+use meshtls_tls_core::spiffe::Svid;
+use rustls_pki_types::{CertificateDer, PrivatePkcs8KeyDer};
+
+/// An issued X.509-SVID: the chain (leaf first, intermediates after it, the root left out
+/// because peers hold it in their bundle) and the leaf's PKCS#8 private key.
+pub struct IssuedSvid {
+    /// The chain as concatenated PEM `CERTIFICATE` blocks, leaf first.
+    pub chain_pem: String,
+    /// The private key as a PEM `PRIVATE KEY` (PKCS#8) block.
+    pub key_pem: String,
+    /// The chain as DER, leaf first.
+    pub chain_der: Vec<CertificateDer<'static>>,
+    /// The private key as PKCS#8 DER.
+    pub key_der: PrivatePkcs8KeyDer<'static>,
+}
+
+impl IssuedSvid {
+    /// The leaf certificate.
+    pub fn leaf(&self) -> &CertificateDer<'static> {
+        // Every constructor puts the leaf first; an IssuedSvid is never built empty.
+        &self.chain_der[0]
+    }
+
+    /// Loads the chain and key into tls-core's [`Svid`], which re-checks the leaf rules.
+    pub fn to_svid(&self) -> Result<Svid, ConfigError> {
+        Svid::from_der(self.chain_der.clone(), self.key_der.clone_key())
+    }
+}
+
+impl fmt::Debug for IssuedSvid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The key stays out of logs.
+        f.debug_struct("IssuedSvid")
+            .field("chain_der", &self.chain_der)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,308 @@
+//! End-to-end tests of the `meshtls` binary: real engines, real sockets on 127.0.0.1.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use meshtls_ca::{CertificateAuthority, KeyType, Validity};
+use meshtls_tls_core::spiffe::{SpiffeId, TrustDomain};
+use serde_json::Value;
+
+const ENGINES: [&str; 4] = ["ring", "aws-lc", "openssl", "boring"];
+
+fn meshtls() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_meshtls"));
+    // Keep auto-selection scores out of the user's cache.
+    cmd.env("MESHTLS_CACHE_DIR", scratch("cache"));
+    cmd
+}
+
+/// A fresh directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("meshtls-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn run(cmd: &mut Command) -> Output {
+    let out = cmd.output().unwrap();
+    eprintln!("stderr: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+#[test]
+fn engines_json_lists_every_engine_and_a_selection() {
+    let out = run(meshtls().args(["engines", "--json", "--backend", "sha256=openssl"]));
+    assert!(out.status.success());
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let engines = doc["engines"].as_array().unwrap();
+    let names: Vec<&str> = engines
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    for name in ENGINES {
+        assert!(names.contains(&name), "{name} missing from {names:?}");
+    }
+    for engine in engines {
+        assert!(!engine["version"].as_str().unwrap().is_empty());
+        let algs = engine["algorithms"].as_array().unwrap();
+        let has = |a: &str| algs.iter().any(|x| x["algorithm"] == a);
+        for a in ["aes-128-gcm", "sha256", "x25519", "p256", "ecdsa-p256"] {
+            assert!(has(a), "{} lacks {a}", engine["name"]);
+        }
+        assert!(algs.iter().all(|a| a["cpu_features"].is_array()));
+    }
+    let selection = doc["selection"].as_array().unwrap();
+    let sha = selection
+        .iter()
+        .find(|s| s["algorithm"] == "sha256")
+        .unwrap();
+    assert_eq!(sha["engine"], "openssl");
+    assert_eq!(sha["reason"], "explicit");
+    for s in selection {
+        assert!(names.contains(&s["engine"].as_str().unwrap()));
+        assert!(s["reason"].is_string(), "{s}");
+    }
+}
+
+#[test]
+fn engines_rejects_an_unknown_engine() {
+    let out = run(meshtls().args(["engines", "--backend", "sha256=nosuch"]));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nosuch"));
+}
+
+#[test]
+fn bench_ciphers_writes_records_for_every_backend() {
+    let dir = scratch("bench");
+    let json = dir.join("ciphers.json");
+    let svg = dir.join("ciphers.svg");
+    let out = run(meshtls()
+        .args(["bench", "ciphers", "--algs", "aes-128-gcm,sha256"])
+        .args([
+            "--sizes",
+            "1024",
+            "--duration-ms",
+            "20",
+            "--json",
+            json.to_str().unwrap(),
+            "--svg",
+            svg.to_str().unwrap(),
+        ]));
+    assert!(out.status.success());
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(table.contains("aes-128-gcm"), "{table}");
+    let records: Vec<Value> = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    for backend in ENGINES {
+        for (alg, op) in [
+            ("aes-128-gcm", "seal"),
+            ("aes-128-gcm", "open"),
+            ("sha256", "hash"),
+        ] {
+            let r = records
+                .iter()
+                .find(|r| r["backend"] == backend && r["algorithm"] == alg && r["op"] == op)
+                .unwrap_or_else(|| panic!("no {alg} {op} record for {backend}"));
+            assert_eq!(r["size"], 1024);
+            assert!(r["mb_per_s"].as_f64().unwrap() > 0.0, "{r}");
+            assert_eq!(r.as_object().unwrap().len(), 5, "{r}");
+        }
+    }
+    assert_eq!(records.len(), 3 * ENGINES.len());
+    let chart = std::fs::read_to_string(&svg).unwrap();
+    assert!(chart.starts_with("<svg"));
+    assert!(chart.contains("boring") && chart.contains("aes-128-gcm"));
+}
+
+/// A CA and PEM files for a server and a client SVID.
+struct Certs {
+    dir: PathBuf,
+    server_id: String,
+    client_id: String,
+}
+
+impl Certs {
+    fn issue(name: &str) -> Certs {
+        let dir = scratch(name);
+        let td = TrustDomain::parse("example.org").unwrap();
+        let validity = Validity::starting_now(Duration::from_secs(600));
+        let ca = CertificateAuthority::new(td.clone(), KeyType::EcdsaP256, validity).unwrap();
+        std::fs::write(dir.join("ca.pem"), ca.ca_pem()).unwrap();
+        for who in ["server", "client"] {
+            let id = SpiffeId::new(td.clone(), &format!("/{who}")).unwrap();
+            let svid = ca.issue_svid(&id, KeyType::EcdsaP256, validity).unwrap();
+            std::fs::write(dir.join(format!("{who}.pem")), &svid.chain_pem).unwrap();
+            std::fs::write(dir.join(format!("{who}.key")), &svid.key_pem).unwrap();
+        }
+        Certs {
+            dir,
+            server_id: "spiffe://example.org/server".into(),
+            client_id: "spiffe://example.org/client".into(),
+        }
+    }
+
+    fn args(&self, who: &str) -> Vec<String> {
+        let p = |f: String| self.dir.join(f).to_str().unwrap().to_owned();
+        vec![
+            "--cert".into(),
+            p(format!("{who}.pem")),
+            "--key".into(),
+            p(format!("{who}.key")),
+            "--bundle".into(),
+            p("ca.pem".into()),
+        ]
+    }
+}
+
+/// Starts `tls serve --once` and returns it with the address it bound.
+fn serve_once(certs: &Certs, stack: &str, extra: &[&str]) -> (Child, String) {
+    let mut child = meshtls()
+        .args([
+            "tls",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--once",
+            "--stack",
+            stack,
+        ])
+        .args(certs.args("server"))
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("server exited before listening")
+            .unwrap();
+        if let Some((_, addr)) = line.rsplit_once(" on ") {
+            break addr.to_owned();
+        }
+    };
+    (child, addr)
+}
+
+fn connect(certs: &Certs, stack: &str, addr: &str, extra: &[&str]) -> Output {
+    run(meshtls()
+        .args(["tls", "connect", "--connect", addr, "--stack", stack])
+        .args(certs.args("client"))
+        .args(extra))
+}
+
+fn json_line(text: &str) -> Value {
+    serde_json::from_str(text.lines().next().expect("a JSON line")).unwrap()
+}
+
+fn assert_ok_line(line: &Value, stack: &str, peer: &str) {
+    assert_eq!(line["result"], "ok", "{line}");
+    assert_eq!(line["stack"], stack, "{line}");
+    assert_eq!(line["version"], "TLSv1.3", "{line}");
+    assert_eq!(line["peer_id"], peer, "{line}");
+    assert!(
+        line["suite"].as_str().unwrap().starts_with("TLS_"),
+        "{line}"
+    );
+}
+
+fn wait(child: Child) -> Output {
+    let out = child.wait_with_output().unwrap();
+    eprintln!("server stdout: {}", String::from_utf8_lossy(&out.stdout));
+    out
+}
+
+#[test]
+fn rustls_serve_once_and_connect_echo() {
+    let certs = Certs::issue("echo");
+    let (server, addr) = serve_once(&certs, "rustls", &[]);
+    let server_id = certs.server_id.clone();
+    let out = connect(
+        &certs,
+        "rustls",
+        &addr,
+        &["--send", "hello mesh", "--expect-id", &server_id],
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{stdout}");
+    assert_ok_line(&json_line(&stdout), "rustls", &certs.server_id);
+    assert_eq!(stdout.lines().nth(1), Some("hello mesh"), "{stdout}");
+
+    let served = wait(server);
+    assert!(served.status.success());
+    let served = String::from_utf8(served.stdout).unwrap();
+    assert_eq!(served.lines().count(), 1, "{served}");
+    assert_ok_line(&json_line(&served), "rustls", &certs.client_id);
+}
+
+#[test]
+fn rustls_serve_answers_http() {
+    let certs = Certs::issue("http");
+    let (server, addr) = serve_once(&certs, "rustls", &[]);
+    let out = connect(
+        &certs,
+        "rustls",
+        &addr,
+        &["--send", "GET / HTTP/1.1\r\nHost: x\r\n\r\n"],
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("HTTP/1.1 200 OK"), "{stdout}");
+    assert!(
+        stdout.contains("hello spiffe://example.org/client"),
+        "{stdout}"
+    );
+    assert!(wait(server).status.success());
+}
+
+#[test]
+fn wrong_expected_id_fails_with_a_typed_label() {
+    let certs = Certs::issue("expect");
+    let (server, addr) = serve_once(&certs, "rustls", &[]);
+    let out = connect(
+        &certs,
+        "rustls",
+        &addr,
+        &["--send", "x", "--expect-id", "spiffe://example.org/other"],
+    );
+    assert!(!out.status.success());
+    let line = json_line(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(line["result"], "error", "{line}");
+    assert_eq!(line["error"], "unexpected_id", "{line}");
+    assert!(!wait(server).status.success());
+}
+
+#[test]
+fn server_authorization_rejects_a_client_not_allowed() {
+    let certs = Certs::issue("authz");
+    let (server, addr) = serve_once(
+        &certs,
+        "rustls",
+        &["--allow-id", "spiffe://example.org/web"],
+    );
+    let out = connect(&certs, "rustls", &addr, &["--send", "x"]);
+    assert!(!out.status.success());
+    let served = wait(server);
+    assert!(!served.status.success());
+    let line = json_line(&String::from_utf8(served.stdout).unwrap());
+    assert_eq!(line["result"], "error", "{line}");
+    assert_eq!(line["error"], "id_not_allowed", "{line}");
+}
+
+#[test]
+fn connect_to_a_closed_port_prints_an_error_line() {
+    let certs = Certs::issue("closed");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = connect(&certs, "rustls", &format!("127.0.0.1:{port}"), &[]);
+    assert!(!out.status.success());
+    let line = json_line(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(line["result"], "error");
+    assert_eq!(line["error"], "io");
+}

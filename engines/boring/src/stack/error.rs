@@ -1,0 +1,99 @@
+//! Classifies a failed BoringSSL handshake into tls-core's typed [`TlsError`].
+//!
+//! Order: our own verdict on the peer first (the reason we aborted), then BoringSSL's report
+//! that a client sent no certificate, then an alert the peer sent us, then socket errors;
+//! anything else stays BoringSSL's error, kept as the source.
+
+use std::sync::Arc;
+
+use btls::error::ErrorStack;
+use btls::ssl;
+use meshtls_tls_core::{PeerError, TlsError};
+
+use super::verify::PeerCheck;
+
+/// `ERR_LIB_SSL` (BoringSSL openssl/err.h).
+const ERR_LIB_SSL: i32 = 16;
+/// `SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE` (BoringSSL openssl/ssl.h).
+const SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE: i32 = 192;
+/// `SSL_AD_REASON_OFFSET` (openssl/ssl.h): a received alert `n` is reported as reason
+/// `1000 + n`.
+const SSL_AD_REASON_OFFSET: i32 = 1000;
+
+/// The typed error for a handshake that failed with `err`.
+pub(super) fn handshake_failed(err: ssl::Error, check: &PeerCheck) -> TlsError {
+    if let Some(Err(reason)) = check.verdict() {
+        return TlsError::Peer(reason.clone());
+    }
+    if let Some(stack) = err.ssl_error() {
+        for reason in ssl_reasons(stack) {
+            if reason == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE {
+                return TlsError::Peer(PeerError::NoCertificate);
+            }
+            if let Some(alert) = alert_name(reason) {
+                return TlsError::AlertReceived(alert);
+            }
+        }
+    }
+    match err.into_io_error() {
+        Ok(io) => TlsError::Io(io),
+        Err(err) => TlsError::Stack(Arc::new(err)),
+    }
+}
+
+/// A library error outside a handshake (building a context or an `Ssl`).
+pub(super) fn stack(err: ErrorStack) -> TlsError {
+    TlsError::Stack(Arc::new(err))
+}
+
+fn ssl_reasons(stack: &ErrorStack) -> impl Iterator<Item = i32> + '_ {
+    stack
+        .errors()
+        .iter()
+        .filter(|e| e.library_code() == ERR_LIB_SSL)
+        .map(|e| e.reason_code())
+}
+
+/// The RFC 8446 / RFC 5246 name of the alert behind an SSL reason code, if it is one,
+/// spelled as the rustls stack spells it (`unknown_ca`, `alert_N` when unnamed).
+fn alert_name(reason: i32) -> Option<String> {
+    let code = u8::try_from(reason.checked_sub(SSL_AD_REASON_OFFSET)?).ok()?;
+    let name = match code {
+        0 => "close_notify",
+        10 => "unexpected_message",
+        20 => "bad_record_mac",
+        21 => "decryption_failed",
+        22 => "record_overflow",
+        30 => "decompression_failure",
+        40 => "handshake_failure",
+        41 => "no_certificate",
+        42 => "bad_certificate",
+        43 => "unsupported_certificate",
+        44 => "certificate_revoked",
+        45 => "certificate_expired",
+        46 => "certificate_unknown",
+        47 => "illegal_parameter",
+        48 => "unknown_ca",
+        49 => "access_denied",
+        50 => "decode_error",
+        51 => "decrypt_error",
+        60 => "export_restriction",
+        70 => "protocol_version",
+        71 => "insufficient_security",
+        80 => "internal_error",
+        86 => "inappropriate_fallback",
+        90 => "user_canceled",
+        100 => "no_renegotiation",
+        109 => "missing_extension",
+        110 => "unsupported_extension",
+        111 => "certificate_unobtainable",
+        112 => "unrecognized_name",
+        113 => "bad_certificate_status_response",
+        114 => "bad_certificate_hash_value",
+        115 => "unknown_psk_identity",
+        116 => "certificate_required",
+        120 => "no_application_protocol",
+        other => return Some(format!("alert_{other}")),
+    };
+    Some(name.to_owned())
+}
