@@ -8,9 +8,9 @@
 use meshtls_tls_core::Engine;
 
 /// Every engine compared, in the order their bars appear in criterion's reports.
-pub fn engines() -> Vec<&'static Engine> {
-    vec![
-        // AWSLC-PENDING &meshtls_engine_aws_lc::ENGINE,
+pub fn engines() -> [&'static Engine; 4] {
+    [
+        &meshtls_engine_aws_lc::ENGINE,
         &meshtls_engine_ring::ENGINE,
         &meshtls_engine_boring::ENGINE,
         &meshtls_engine_openssl::ENGINE,

@@ -8,7 +8,7 @@ use meshtls_tls_core::Registry;
 /// Every engine of this build, in preference order for ties.
 pub(crate) fn registry() -> Registry {
     Registry::new(vec![
-        // AWSLC-PENDING &meshtls_engine_aws_lc::ENGINE,
+        &meshtls_engine_aws_lc::ENGINE,
         &meshtls_engine_ring::ENGINE,
         &meshtls_engine_boring::ENGINE,
         &meshtls_engine_openssl::ENGINE,

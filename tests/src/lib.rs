@@ -11,6 +11,6 @@
 
 pub mod pair;
 pub mod pki;
+pub mod process;
 pub mod raw;
 pub mod stacks;
-pub mod process;

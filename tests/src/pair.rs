@@ -37,7 +37,10 @@ pub async fn expect_bytes<R: AsyncRead + Unpin>(io: &mut R, want: &[u8]) -> io::
     let mut got = vec![0u8; want.len()];
     io.read_exact(&mut got).await?;
     if got != want {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, "payload corrupted"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "payload corrupted",
+        ));
     }
     Ok(())
 }
@@ -97,7 +100,10 @@ where
 {
     match tokio::time::timeout(PAIR_TIMEOUT, fut).await {
         Ok(result) => result,
-        Err(_) => Err(TlsError::Io(io::Error::new(io::ErrorKind::TimedOut, "pair timed out"))),
+        Err(_) => Err(TlsError::Io(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "pair timed out",
+        ))),
     }
 }
 

@@ -35,7 +35,11 @@ pub fn svid(ca: &CertificateAuthority, spiffe_id: &str, key_type: KeyType) -> Is
 }
 
 /// An SVID that also names `localhost` (for clients that check host names, like curl).
-pub fn svid_for_localhost(ca: &CertificateAuthority, spiffe_id: &str, key_type: KeyType) -> IssuedSvid {
+pub fn svid_for_localhost(
+    ca: &CertificateAuthority,
+    spiffe_id: &str,
+    key_type: KeyType,
+) -> IssuedSvid {
     let mut options = LeafOptions::new(key_type, Validity::starting_now(LIFETIME));
     options.dns_names.push("localhost".to_owned());
     ca.issue_svid_with(&id(spiffe_id), &options)

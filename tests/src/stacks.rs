@@ -5,14 +5,14 @@
 
 use std::sync::{Arc, OnceLock};
 
+use meshtls_ca::IssuedSvid;
 use meshtls_tls_core::autoselect::AutoSelect;
 use meshtls_tls_core::policy::{Choice, Policy};
 use meshtls_tls_core::registry::Selection;
+use meshtls_tls_core::spiffe::{Authorizer, TrustBundleSet};
 use meshtls_tls_core::stack::rustls_stack::RUSTLS_STACK;
 use meshtls_tls_core::stack::{StackConfig, TlsAcceptor, TlsConnector, TlsPolicy, TlsStack};
-use meshtls_tls_core::spiffe::{Authorizer, TrustBundleSet};
 use meshtls_tls_core::{AlgorithmId, Registry, TlsError};
-use meshtls_ca::IssuedSvid;
 use rustls::crypto::CryptoProvider;
 
 use crate::pki;

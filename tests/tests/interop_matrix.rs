@@ -12,7 +12,7 @@ use meshtls_ca::{CertificateAuthority, IssuedSvid, KeyType, Validity};
 use meshtls_tests::pair::run_pair;
 use meshtls_tests::pki::{self, LIFETIME};
 use meshtls_tests::stacks::{all_stacks, StackUnderTest};
-use meshtls_tls_core::spiffe::{AuthzRule, Authorizer, SpiffeId, TrustBundleSet};
+use meshtls_tls_core::spiffe::{Authorizer, AuthzRule, SpiffeId, TrustBundleSet};
 use meshtls_tls_core::stack::{ConnectOptions, TlsVersion};
 use tokio::sync::Semaphore;
 
@@ -37,7 +37,11 @@ fn pki_for(key_type: KeyType) -> Pki {
         .issue_intermediate(key_type, Validity::starting_now(LIFETIME))
         .expect("intermediate CA");
     let client = pki::svid(&intermediate, CLIENT_ID, key_type);
-    assert_eq!(client.chain_der.len(), 2, "client chain carries the intermediate");
+    assert_eq!(
+        client.chain_der.len(),
+        2,
+        "client chain carries the intermediate"
+    );
     Pki {
         key_type,
         bundles: pki::bundles(&[&root as &CertificateAuthority]),
@@ -48,7 +52,12 @@ fn pki_for(key_type: KeyType) -> Pki {
 
 /// A combination the stack cannot run, and why (none known today: every stack under test
 /// does Ed25519 and RSA in both versions). Listed, never silently dropped.
-fn unsupported(_client: &StackUnderTest, _server: &StackUnderTest, _v: TlsVersion, _k: KeyType) -> Option<&'static str> {
+fn unsupported(
+    _client: &StackUnderTest,
+    _server: &StackUnderTest,
+    _v: TlsVersion,
+    _k: KeyType,
+) -> Option<&'static str> {
     None
 }
 
@@ -85,8 +94,14 @@ impl Case {
             Authorizer::new(vec![AuthzRule::Exact(server_id.clone())]),
             pki::only(self.version),
         );
-        let acceptor = self.server.acceptor(&server_config).map_err(|e| format!("acceptor: {e}"))?;
-        let connector = self.client.connector(&client_config).map_err(|e| format!("connector: {e}"))?;
+        let acceptor = self
+            .server
+            .acceptor(&server_config)
+            .map_err(|e| format!("acceptor: {e}"))?;
+        let connector = self
+            .client
+            .connector(&client_config)
+            .map_err(|e| format!("connector: {e}"))?;
         let options = ConnectOptions {
             expect_id: Some(server_id.clone()),
             server_name: None,
@@ -94,16 +109,46 @@ impl Case {
         let outcome = run_pair(acceptor, connector, options).await;
         let (server_saw, client_saw) = match (outcome.server, outcome.client) {
             (Ok(s), Ok(c)) => (s, c),
-            (s, c) => return Err(format!("server: {:?}; client: {:?}", s.map(|p| p.peer_id.to_string()), c.map(|p| p.peer_id.to_string()))),
+            (s, c) => {
+                return Err(format!(
+                    "server: {:?}; client: {:?}",
+                    s.map(|p| p.peer_id.to_string()),
+                    c.map(|p| p.peer_id.to_string())
+                ))
+            }
         };
         let checks = [
-            (server_saw.peer_id == client_id, format!("server saw {}", server_saw.peer_id)),
-            (client_saw.peer_id == server_id, format!("client saw {}", client_saw.peer_id)),
-            (server_saw.version == self.version.name(), format!("server negotiated {}", server_saw.version)),
-            (client_saw.version == self.version.name(), format!("client negotiated {}", client_saw.version)),
-            (server_saw.peer_chain.first() == self.pki.client.chain_der.first(), "server saw another client leaf".into()),
-            (client_saw.peer_chain.first() == self.pki.server.chain_der.first(), "client saw another server leaf".into()),
-            (server_saw.suite == client_saw.suite, format!("suites differ: {} vs {}", server_saw.suite, client_saw.suite)),
+            (
+                server_saw.peer_id == client_id,
+                format!("server saw {}", server_saw.peer_id),
+            ),
+            (
+                client_saw.peer_id == server_id,
+                format!("client saw {}", client_saw.peer_id),
+            ),
+            (
+                server_saw.version == self.version.name(),
+                format!("server negotiated {}", server_saw.version),
+            ),
+            (
+                client_saw.version == self.version.name(),
+                format!("client negotiated {}", client_saw.version),
+            ),
+            (
+                server_saw.peer_chain.first() == self.pki.client.chain_der.first(),
+                "server saw another client leaf".into(),
+            ),
+            (
+                client_saw.peer_chain.first() == self.pki.server.chain_der.first(),
+                "client saw another server leaf".into(),
+            ),
+            (
+                server_saw.suite == client_saw.suite,
+                format!(
+                    "suites differ: {} vs {}",
+                    server_saw.suite, client_saw.suite
+                ),
+            ),
         ];
         match checks.into_iter().find(|(ok, _)| !ok) {
             Some((_, why)) => Err(why),

@@ -11,7 +11,9 @@ use meshtls_tls_core::autoselect::AutoSelect;
 use meshtls_tls_core::compose;
 use meshtls_tls_core::identity::IdentityStore;
 use meshtls_tls_core::policy::Policy;
-use meshtls_tls_core::spiffe::{AuthzRule, Authorizer, SpiffeId, Svid, TrustBundleSet, TrustDomain};
+use meshtls_tls_core::spiffe::{
+    Authorizer, AuthzRule, SpiffeId, Svid, TrustBundleSet, TrustDomain,
+};
 use meshtls_tls_core::stack::{
     ConnectOptions, StackConfig, TlsPolicy, TlsStack, TlsStream, TlsVersion,
 };
@@ -63,9 +65,14 @@ struct Ca {
 
 impl Ca {
     fn new(key_type: KeyType) -> Ca {
+        Ca::named("test CA", key_type)
+    }
+
+    /// A CA with its own subject name (a CA of another name is simply unknown to peers).
+    fn named(name: &str, key_type: KeyType) -> Ca {
         let key = KeyPair::generate_for(key_type.algorithm()).unwrap();
         let mut params = CertificateParams::default();
-        params.distinguished_name.push(DnType::CommonName, "test CA");
+        params.distinguished_name.push(DnType::CommonName, name);
         params.subject_alt_names = vec![SanType::URI(format!("spiffe://{TD}").try_into().unwrap())];
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
@@ -111,7 +118,10 @@ impl Ca {
 
 fn valid_now() -> (OffsetDateTime, OffsetDateTime) {
     let now = OffsetDateTime::now_utc();
-    (now - time::Duration::hours(1), now + time::Duration::days(1))
+    (
+        now - time::Duration::hours(1),
+        now + time::Duration::days(1),
+    )
 }
 
 // === stacks and configs ===
@@ -149,6 +159,14 @@ fn config(name: &str, identity: Arc<IdentityStore>, policy: TlsPolicy) -> StackC
         authorizer: Authorizer::any_trusted(),
         policy,
         provider: provider(name),
+    }
+}
+
+/// The group each stack prefers by default: BoringSSL leads with the ML-KEM hybrid.
+fn default_group(name: &str) -> &'static str {
+    match name {
+        "boring" => "X25519MLKEM768",
+        _ => "X25519",
     }
 }
 
@@ -214,8 +232,16 @@ async fn mutual_tls(name: &str, key_type: KeyType, version: TlsVersion) {
     let client_svid = ca.svid(CLIENT_ID);
     let server_leaf = server_svid.chain()[0].clone();
     let client_leaf = client_svid.chain()[0].clone();
-    let server = config(name, IdentityStore::new(server_svid, ca.bundles()), versions(version));
-    let client = config(name, IdentityStore::new(client_svid, ca.bundles()), versions(version));
+    let server = config(
+        name,
+        IdentityStore::new(server_svid, ca.bundles()),
+        versions(version),
+    );
+    let client = config(
+        name,
+        IdentityStore::new(client_svid, ca.bundles()),
+        versions(version),
+    );
     let options = ConnectOptions {
         expect_id: Some(id(SERVER_ID)),
         server_name: Some("server.example.org".into()),
@@ -225,21 +251,37 @@ async fn mutual_tls(name: &str, key_type: KeyType, version: TlsVersion) {
     let (mut s, mut c) = (s.unwrap(), c.unwrap());
     let case = format!("{name} {key_type:?} {version:?}");
 
-    for (info, peer, leaf) in [(&s.peer, CLIENT_ID, &client_leaf), (&c.peer, SERVER_ID, &server_leaf)] {
+    for (info, peer, leaf) in [
+        (&s.peer, CLIENT_ID, &client_leaf),
+        (&c.peer, SERVER_ID, &server_leaf),
+    ] {
         assert_eq!(info.stack, name, "{case}");
         assert_eq!(info.version, version.name(), "{case}");
         assert_eq!(info.peer_id, id(peer), "{case}");
         assert_eq!(info.peer_chain.first(), Some(leaf), "{case}");
-        assert_eq!(info.group.as_deref(), Some("X25519"), "{case}");
+        let group = match version {
+            TlsVersion::Tls13 => default_group(name),
+            // The hybrid is TLS 1.3 only.
+            TlsVersion::Tls12 => "X25519",
+        };
+        assert_eq!(info.group.as_deref(), Some(group), "{case}");
         match version {
-            TlsVersion::Tls13 => assert!(info.suite.starts_with("TLS_AES_") || info.suite.starts_with("TLS_CHACHA20_"), "{case}: {}", info.suite),
+            TlsVersion::Tls13 => assert!(
+                info.suite.starts_with("TLS_AES_") || info.suite.starts_with("TLS_CHACHA20_"),
+                "{case}: {}",
+                info.suite
+            ),
             TlsVersion::Tls12 => {
                 let auth = match key_type {
                     KeyType::Rsa2048 => "TLS_ECDHE_RSA_WITH_",
                     KeyType::P256 | KeyType::Ed25519 => "TLS_ECDHE_ECDSA_WITH_",
                 };
                 assert!(info.suite.starts_with(auth), "{case}: {}", info.suite);
-                assert!(info.suite.contains("_GCM_") || info.suite.contains("CHACHA20"), "{case}: {}", info.suite);
+                assert!(
+                    info.suite.contains("_GCM_") || info.suite.contains("CHACHA20"),
+                    "{case}: {}",
+                    info.suite
+                );
             }
         }
     }
@@ -272,10 +314,22 @@ async fn boring_mutual_tls_every_key_type_and_version() {
 async fn policy_pins_suite_and_group(name: &str) {
     let ca = Ca::new(KeyType::P256);
     let cases = [
-        (TlsVersion::Tls13, "TLS_CHACHA20_POLY1305_SHA256", "secp384r1"),
+        (
+            TlsVersion::Tls13,
+            "TLS_CHACHA20_POLY1305_SHA256",
+            "secp384r1",
+        ),
         (TlsVersion::Tls13, "TLS_AES_256_GCM_SHA384", "secp256r1"),
-        (TlsVersion::Tls12, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "secp256r1"),
-        (TlsVersion::Tls12, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "X25519"),
+        (
+            TlsVersion::Tls12,
+            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+            "secp256r1",
+        ),
+        (
+            TlsVersion::Tls12,
+            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+            "X25519",
+        ),
     ];
     for (version, suite, group) in cases {
         let policy = TlsPolicy {
@@ -283,8 +337,16 @@ async fn policy_pins_suite_and_group(name: &str) {
             suites: Some(vec![suite.into()]),
             groups: Some(vec![group.into()]),
         };
-        let server = config(name, IdentityStore::new(ca.svid(SERVER_ID), ca.bundles()), policy.clone());
-        let client = config(name, IdentityStore::new(ca.svid(CLIENT_ID), ca.bundles()), policy);
+        let server = config(
+            name,
+            IdentityStore::new(ca.svid(SERVER_ID), ca.bundles()),
+            policy.clone(),
+        );
+        let client = config(
+            name,
+            IdentityStore::new(ca.svid(CLIENT_ID), ca.bundles()),
+            policy,
+        );
         let (s, c) = handshake(stack(name), &server, &client, ConnectOptions::default()).await;
         for info in [s.unwrap().peer, c.unwrap().peer] {
             assert_eq!(info.version, version.name(), "{name} {suite}");
@@ -307,7 +369,11 @@ async fn boring_policy_pins_suite_and_group() {
 fn unsupported_policy_is_a_config_error(name: &str) {
     let ca = Ca::new(KeyType::P256);
     let bad = [
-        (Some(vec!["TLS_RSA_WITH_AES_128_CBC_SHA".to_owned()]), None, "cipher suite"),
+        (
+            Some(vec!["TLS_RSA_WITH_AES_128_CBC_SHA".to_owned()]),
+            None,
+            "cipher suite",
+        ),
         (None, Some(vec!["ffdhe2048".to_owned()]), "group"),
     ];
     for (suites, groups, what) in bad {
@@ -316,7 +382,11 @@ fn unsupported_policy_is_a_config_error(name: &str) {
             suites,
             groups,
         };
-        let cfg = config(name, IdentityStore::new(ca.svid(SERVER_ID), ca.bundles()), policy);
+        let cfg = config(
+            name,
+            IdentityStore::new(ca.svid(SERVER_ID), ca.bundles()),
+            policy,
+        );
         let err = stack(name).acceptor(&cfg).err().expect("policy rejected");
         assert!(
             matches!(&err, TlsError::Config(ConfigError::Unsupported { what: w, .. }) if *w == what),
@@ -339,30 +409,63 @@ fn boring_unsupported_policy_is_a_config_error() {
 
 async fn rejections(name: &str) {
     let ca = Ca::new(KeyType::P256);
-    let other_ca = Ca::new(KeyType::P256);
+    let other_ca = Ca::named("unknown CA", KeyType::P256);
     let server_identity = || IdentityStore::new(ca.svid(SERVER_ID), ca.bundles());
     let server = config(name, server_identity(), TlsPolicy::default());
     let st = stack(name);
 
     // A client whose CA the server does not trust (same trust domain, other key).
-    let untrusted = config(name, IdentityStore::new(other_ca.svid(CLIENT_ID), ca.bundles()), TlsPolicy::default());
+    let untrusted = config(
+        name,
+        IdentityStore::new(other_ca.svid(CLIENT_ID), ca.bundles()),
+        TlsPolicy::default(),
+    );
     let err = server_error(handshake(st, &server, &untrusted, ConnectOptions::default()).await);
-    assert!(matches!(err, TlsError::Peer(PeerError::UntrustedChain(_))), "{name}: {err:?}");
+    assert!(
+        matches!(err, TlsError::Peer(PeerError::UntrustedChain(_))),
+        "{name}: {err:?}"
+    );
 
     // An expired client leaf.
     let now = OffsetDateTime::now_utc();
-    let expired_svid = ca.svid_with(CLIENT_ID, (now - time::Duration::days(10), now - time::Duration::days(1)));
-    let expired = config(name, IdentityStore::new(expired_svid, ca.bundles()), TlsPolicy::default());
+    let expired_svid = ca.svid_with(
+        CLIENT_ID,
+        (
+            now - time::Duration::days(10),
+            now - time::Duration::days(1),
+        ),
+    );
+    let expired = config(
+        name,
+        IdentityStore::new(expired_svid, ca.bundles()),
+        TlsPolicy::default(),
+    );
     let err = server_error(handshake(st, &server, &expired, ConnectOptions::default()).await);
-    assert!(matches!(err, TlsError::Peer(PeerError::Expired)), "{name}: {err:?}");
+    assert!(
+        matches!(err, TlsError::Peer(PeerError::Expired)),
+        "{name}: {err:?}"
+    );
 
     // A client the server's authorizer does not allow.
     let mut picky = config(name, server_identity(), TlsPolicy::default());
-    picky.authorizer = Authorizer::new(vec![AuthzRule::Exact(id("spiffe://example.org/ns/prod/sa/other"))]);
-    let client = config(name, IdentityStore::new(ca.svid(CLIENT_ID), ca.bundles()), TlsPolicy::default());
+    picky.authorizer = Authorizer::new(vec![AuthzRule::Exact(id(
+        "spiffe://example.org/ns/prod/sa/other",
+    ))]);
+    let client = config(
+        name,
+        IdentityStore::new(ca.svid(CLIENT_ID), ca.bundles()),
+        TlsPolicy::default(),
+    );
     let err = server_error(handshake(st, &picky, &client, ConnectOptions::default()).await);
-    assert_eq!(err.to_string(), TlsError::Peer(PeerError::IdNotAllowed(CLIENT_ID.into())).to_string(), "{name}");
-    assert!(matches!(err, TlsError::Peer(PeerError::IdNotAllowed(_))), "{name}: {err:?}");
+    assert_eq!(
+        err.to_string(),
+        TlsError::Peer(PeerError::IdNotAllowed(CLIENT_ID.into())).to_string(),
+        "{name}"
+    );
+    assert!(
+        matches!(err, TlsError::Peer(PeerError::IdNotAllowed(_))),
+        "{name}: {err:?}"
+    );
 
     // A server that is not the one the client expects: the client rejects it and the
     // server hears an alert.
@@ -372,7 +475,10 @@ async fn rejections(name: &str) {
     };
     let (s, c) = handshake(st, &server, &client, options).await;
     let err = c.err().expect("client rejects the server");
-    assert!(matches!(err, TlsError::Peer(PeerError::UnexpectedId { .. })), "{name}: {err:?}");
+    assert!(
+        matches!(err, TlsError::Peer(PeerError::UnexpectedId { .. })),
+        "{name}: {err:?}"
+    );
     let err = s.err().expect("server hears the rejection");
     assert!(matches!(err, TlsError::AlertReceived(_)), "{name}: {err:?}");
 }
@@ -410,7 +516,12 @@ impl ServerCertVerifier for AnyServer {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -419,7 +530,12 @@ impl ServerCertVerifier for AnyServer {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
@@ -429,7 +545,11 @@ impl ServerCertVerifier for AnyServer {
 
 async fn client_without_certificate(name: &str, version: TlsVersion) {
     let ca = Ca::new(KeyType::P256);
-    let server = config(name, IdentityStore::new(ca.svid(SERVER_ID), ca.bundles()), versions(version));
+    let server = config(
+        name,
+        IdentityStore::new(ca.svid(SERVER_ID), ca.bundles()),
+        versions(version),
+    );
     let acceptor = stack(name).acceptor(&server).unwrap();
     let provider = provider(name);
     let rustls_version = match version {
@@ -463,7 +583,10 @@ async fn client_without_certificate(name: &str, version: TlsVersion) {
         .await
         .expect("timed out");
     let err = server.err().expect("server requires a client certificate");
-    assert!(matches!(err, TlsError::Peer(PeerError::NoCertificate)), "{name} {version:?}: {err:?}");
+    assert!(
+        matches!(err, TlsError::Peer(PeerError::NoCertificate)),
+        "{name} {version:?}: {err:?}"
+    );
     assert!(client.is_err(), "{name} {version:?}: client was not told");
 }
 
@@ -487,7 +610,11 @@ async fn rotation(name: &str) {
     let ca = Ca::new(KeyType::P256);
     let server_store = IdentityStore::new(ca.svid(SERVER_ID), ca.bundles());
     let server = config(name, Arc::clone(&server_store), TlsPolicy::default());
-    let client = config(name, IdentityStore::new(ca.svid(CLIENT_ID), ca.bundles()), TlsPolicy::default());
+    let client = config(
+        name,
+        IdentityStore::new(ca.svid(CLIENT_ID), ca.bundles()),
+        TlsPolicy::default(),
+    );
     let st = stack(name);
     let acceptor = st.acceptor(&server).unwrap();
     let connector = st.connector(&client).unwrap();
@@ -516,10 +643,13 @@ async fn rotation(name: &str) {
 
     let connect = || async {
         let tcp = TcpStream::connect(addr).await.unwrap();
-        tokio::time::timeout(DEADLINE, connector.connect(Box::new(tcp), ConnectOptions::default()))
-            .await
-            .unwrap()
-            .unwrap()
+        tokio::time::timeout(
+            DEADLINE,
+            connector.connect(Box::new(tcp), ConnectOptions::default()),
+        )
+        .await
+        .unwrap()
+        .unwrap()
     };
     let mut old = connect().await;
     assert_eq!(old.peer.peer_id, id(SERVER_ID));

@@ -14,7 +14,7 @@ use meshtls_ca::{CertificateAuthority, IssuedSvid, KeyType};
 use meshtls_tests::pki;
 use meshtls_tests::raw;
 use meshtls_tests::stacks::{all_stacks, StackUnderTest, Variant};
-use meshtls_tls_core::spiffe::{AuthzRule, Authorizer, TrustBundleSet};
+use meshtls_tls_core::spiffe::{Authorizer, AuthzRule, TrustBundleSet};
 use meshtls_tls_core::stack::{ConnectOptions, TlsVersion};
 use meshtls_tls_core::{PeerError, TlsError};
 use rustls::crypto::CryptoProvider;
@@ -75,7 +75,11 @@ fn world() -> World {
     let a_and_b = pki::bundles(&[&ca_a, &ca_b]);
     let allow_peer = Authorizer::new(vec![AuthzRule::Exact(pki::id(PEER))]);
     let allow_td_a = Authorizer::new(vec![AuthzRule::TrustDomain(pki::td(TD_A))]);
-    let case = |name, presented: Option<IssuedSvid>, bundles: &TrustBundleSet, authorizer: &Authorizer, expect| Case {
+    let case = |name,
+                presented: Option<IssuedSvid>,
+                bundles: &TrustBundleSet,
+                authorizer: &Authorizer,
+                expect| Case {
         name,
         presented: presented.map(Arc::new),
         bundles: bundles.clone(),
@@ -164,10 +168,17 @@ async fn run_case(
     me: Arc<IssuedSvid>,
     raw_provider: Arc<CryptoProvider>,
 ) -> Result<(), String> {
-    let config = stack.config(&me, case.bundles.clone(), case.authorizer.clone(), pki::only(version));
+    let config = stack.config(
+        &me,
+        case.bundles.clone(),
+        case.authorizer.clone(),
+        pki::only(version),
+    );
     let verdict = match side {
         Side::Server => {
-            let acceptor = stack.acceptor(&config).map_err(|e| format!("acceptor: {e}"))?;
+            let acceptor = stack
+                .acceptor(&config)
+                .map_err(|e| format!("acceptor: {e}"))?;
             let client = raw::client(raw_provider, version, case.presented.as_deref());
             raw::server_verdict(acceptor, client).await
         }
@@ -175,7 +186,9 @@ async fn run_case(
             let Some(presented) = case.presented.as_deref() else {
                 return Err("client-side case without a server certificate".into());
             };
-            let connector = stack.connector(&config).map_err(|e| format!("connector: {e}"))?;
+            let connector = stack
+                .connector(&config)
+                .map_err(|e| format!("connector: {e}"))?;
             let server = raw::server(raw_provider, version, presented);
             let options = ConnectOptions {
                 expect_id: case.expect_id.map(pki::id),
@@ -187,7 +200,10 @@ async fn run_case(
     match verdict {
         Err(TlsError::Peer(got)) if case.expect.matches(&got) => Ok(()),
         Err(TlsError::Peer(got)) => Err(format!("wrong reason: {got:?}, want {:?}", case.expect)),
-        Err(other) => Err(format!("untyped failure: {other:?}, want {:?}", case.expect)),
+        Err(other) => Err(format!(
+            "untyped failure: {other:?}, want {:?}",
+            case.expect
+        )),
         Ok(peer) => Err(format!("accepted {}", peer.peer_id)),
     }
 }
@@ -209,8 +225,16 @@ async fn every_stack_rejects_bad_peers_with_typed_reasons() {
                     (true, false) => &[Side::Server, Side::Client],
                 };
                 for &side in sides {
-                    let label = format!("{:?} {} {} {}", side, stack.name, version.name(), case.name);
-                    let run = run_case(side, stack.clone(), version, case.clone(), me.clone(), raw_provider.clone());
+                    let label =
+                        format!("{:?} {} {} {}", side, stack.name, version.name(), case.name);
+                    let run = run_case(
+                        side,
+                        stack.clone(),
+                        version,
+                        case.clone(),
+                        me.clone(),
+                        raw_provider.clone(),
+                    );
                     let permits = permits.clone();
                     tasks.push(tokio::spawn(async move {
                         let _permit = permits.acquire_owned().await.expect("semaphore open");
@@ -230,6 +254,13 @@ async fn every_stack_rejects_bad_peers_with_typed_reasons() {
     for f in &failed {
         println!("FAILED: {f}");
     }
-    println!("negative matrix: {} of {total} rejected as expected", total - failed.len());
-    assert!(failed.is_empty(), "{} negative cases misbehaved", failed.len());
+    println!(
+        "negative matrix: {} of {total} rejected as expected",
+        total - failed.len()
+    );
+    assert!(
+        failed.is_empty(),
+        "{} negative cases misbehaved",
+        failed.len()
+    );
 }

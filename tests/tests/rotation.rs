@@ -29,16 +29,22 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 /// Serves every connection: handshake, then echo until the client closes.
 async fn echo_server(listener: TcpListener, acceptor: Arc<dyn TlsAcceptor>) {
     loop {
-        let Ok((tcp, _)) = listener.accept().await else { return };
+        let Ok((tcp, _)) = listener.accept().await else {
+            return;
+        };
         let acceptor = acceptor.clone();
         tokio::spawn(async move {
-            let Ok(mut tls) = acceptor.accept(Box::new(tcp)).await else { return };
+            let Ok(mut tls) = acceptor.accept(Box::new(tcp)).await else {
+                return;
+            };
             let mut buf = vec![0u8; 16 * 1024];
             loop {
                 match tls.io.read(&mut buf).await {
                     Ok(0) | Err(_) => break,
                     Ok(n) => {
-                        if tls.io.write_all(&buf[..n]).await.is_err() || tls.io.flush().await.is_err() {
+                        if tls.io.write_all(&buf[..n]).await.is_err()
+                            || tls.io.flush().await.is_err()
+                        {
                             break;
                         }
                     }
@@ -49,7 +55,10 @@ async fn echo_server(listener: TcpListener, acceptor: Arc<dyn TlsAcceptor>) {
     }
 }
 
-async fn connect(connector: &Arc<dyn TlsConnector>, addr: std::net::SocketAddr) -> meshtls_tls_core::stack::TlsStream {
+async fn connect(
+    connector: &Arc<dyn TlsConnector>,
+    addr: std::net::SocketAddr,
+) -> meshtls_tls_core::stack::TlsStream {
     let tcp = TcpStream::connect(addr).await.expect("connect");
     let options = ConnectOptions {
         expect_id: Some(pki::id(SERVER_ID)),
@@ -109,6 +118,7 @@ async fn rotate_under_load(stack: StackUnderTest) {
     let both_cas = pki::bundles(&[&old_ca, &new_ca]);
     let server_next = (new_server.to_svid().expect("new SVID"), both_cas.clone());
     let client_next = (client_svid.to_svid().expect("client SVID"), both_cas);
+    let mut next = Some((client_next, server_next));
 
     // Client -> server: paced chunks; rotation happens mid-stream.
     let writing = tokio::spawn(async move {
@@ -118,10 +128,12 @@ async fn rotate_under_load(stack: StackUnderTest) {
             writer.write_all(&pattern(CHUNK, i as u8)).await?;
             writer.flush().await?;
             if i == ROTATE_AFTER {
-                let (svid, bundles) = client_next;
-                client_store.rotate(svid, bundles);
-                let (svid, bundles) = server_next;
-                server_store.rotate(svid, bundles);
+                if let Some(((client_svid, client_bundles), (server_svid, server_bundles))) =
+                    next.take()
+                {
+                    client_store.rotate(client_svid, client_bundles);
+                    server_store.rotate(server_svid, server_bundles);
+                }
             }
         }
         writer.shutdown().await?;
@@ -130,12 +142,24 @@ async fn rotate_under_load(stack: StackUnderTest) {
     // Server -> client: every echoed chunk must come back intact.
     for i in 0..CHUNKS {
         let mut got = vec![0u8; CHUNK];
-        reader.read_exact(&mut got).await.expect("echo during rotation");
-        assert!(got == pattern(CHUNK, i as u8), "{}: chunk {i} corrupted", stack.name);
+        reader
+            .read_exact(&mut got)
+            .await
+            .expect("echo during rotation");
+        assert!(
+            got == pattern(CHUNK, i as u8),
+            "{}: chunk {i} corrupted",
+            stack.name
+        );
         if i == ROTATE_AFTER + 1 {
             // A handshake while the old connection streams already sees the new SVID.
             let fresh = ping(connect(&connector, addr).await).await;
-            assert_eq!(fresh.peer_chain.first(), new_server.chain_der.first(), "{}: mid-stream handshake", stack.name);
+            assert_eq!(
+                fresh.peer_chain.first(),
+                new_server.chain_der.first(),
+                "{}: mid-stream handshake",
+                stack.name
+            );
         }
     }
     writing.await.expect("writer task").expect("stream writes");
@@ -146,7 +170,12 @@ async fn rotate_under_load(stack: StackUnderTest) {
     // After the stream: the new SVID, signed by the new CA, with the same ID.
     let after = ping(connect(&connector, addr).await).await;
     assert_eq!(after.peer_id, pki::id(SERVER_ID));
-    assert_eq!(after.peer_chain.first(), new_server.chain_der.first(), "{}: new handshake", stack.name);
+    assert_eq!(
+        after.peer_chain.first(),
+        new_server.chain_der.first(),
+        "{}: new handshake",
+        stack.name
+    );
     assert_ne!(after.peer_chain.first(), old_server.chain_der.first());
     server.abort();
 }

@@ -363,14 +363,26 @@ async fn rotation_leaves_live_connections_alone() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
 
-    let serve = tokio::spawn(async move {
-        let mut streams = Vec::new();
-        for _ in 0..3 {
+    // Server handshakes are reported one by one, so that the first is known to be complete
+    // (the server verifies a TLS 1.3 client after the client is done) before rotating.
+    let (served_tx, mut served) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
             let (tcp, _) = listener.accept().await.unwrap();
-            streams.push(acceptor.accept(Box::new(tcp)).await);
+            if served_tx
+                .send(acceptor.accept(Box::new(tcp)).await)
+                .is_err()
+            {
+                break;
+            }
         }
-        streams
     });
+    let mut next_served = async || {
+        tokio::time::timeout(LIMIT, served.recv())
+            .await
+            .unwrap()
+            .unwrap()
+    };
     let mut first = connector
         .connect(
             Box::new(TcpStream::connect(addr).await.unwrap()),
@@ -379,6 +391,8 @@ async fn rotation_leaves_live_connections_alone() {
         .await
         .unwrap();
     assert_eq!(first.peer.peer_id, id("spiffe://example.org/server-v1"));
+    let mut first_served = next_served().await.unwrap();
+    assert_eq!(first_served.peer.peer_id, id("spiffe://example.org/client"));
 
     // Stream from the client while the server rotates to a new CA's SVID and drops the old
     // CA from its bundle.
@@ -423,19 +437,15 @@ async fn rotation_leaves_live_connections_alone() {
         server.identity.current().svid.chain()[0]
     );
     drop(second);
-
-    let mut served = tokio::time::timeout(LIMIT, serve).await.unwrap().unwrap();
-    let third_served = served.pop().unwrap().unwrap();
+    assert!(matches!(
+        next_served().await,
+        Err(TlsError::Peer(PeerError::UntrustedChain(_)))
+    ));
+    let third_served = next_served().await.unwrap();
     assert_eq!(
         third_served.peer.peer_id,
         id("spiffe://example.org/client-v2")
     );
-    assert!(matches!(
-        served.pop().unwrap(),
-        Err(TlsError::Peer(PeerError::UntrustedChain(_)))
-    ));
-    let mut first_served = served.pop().unwrap().unwrap();
-    assert_eq!(first_served.peer.peer_id, id("spiffe://example.org/client"));
 
     // Everything written before and after the rotation arrives on the old connection, which
     // still answers with the state it was established with.

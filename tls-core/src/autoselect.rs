@@ -393,11 +393,16 @@ fn measure_signature(
 /// PKCS#8 keys generated during one run, shared by every candidate (and by RSA-PSS and
 /// RSA-PKCS1, which take the same keys).
 #[derive(Default)]
-struct SigningKeys(Vec<Zeroizing<Vec<u8>>>);
+struct SigningKeys {
+    keys: Vec<Zeroizing<Vec<u8>>>,
+    /// (generating engine, algorithm) pairs already asked for a key.
+    asked: Vec<(&'static str, AlgorithmId)>,
+}
 
 impl SigningKeys {
-    /// Loads a key for `id` into `candidate`, generating one with the first registered engine
-    /// that can when no earlier key fits.
+    /// Loads a key for `id` into `candidate`: an earlier key if one fits, else one generated
+    /// by the first registered engine, in order, whose key the candidate accepts (engines
+    /// differ in which PKCS#8 versions they parse).
     fn load(
         &mut self,
         registry: &Registry,
@@ -405,22 +410,31 @@ impl SigningKeys {
         candidate: &dyn Signature,
     ) -> Result<Box<dyn SigningKey>, MeasureError> {
         if let Some(key) = self
-            .0
+            .keys
             .iter()
             .find_map(|pkcs8| candidate.load_signing_key(pkcs8).ok())
         {
             return Ok(key);
         }
-        let generated = registry
-            .candidates(id)
-            .into_iter()
-            .find_map(|(_, implementation)| match implementation {
-                Implementation::Signature(s) => s.generate_key().ok(),
-                _ => None,
-            })
-            .ok_or(MeasureError::NoKey(id))?;
-        let key = candidate.load_signing_key(&generated)?;
-        self.0.push(generated);
-        Ok(key)
+        let mut failure = MeasureError::NoKey(id);
+        for (engine, implementation) in registry.candidates(id) {
+            let Implementation::Signature(generator) = implementation else {
+                continue;
+            };
+            if self.asked.contains(&(engine.name, id)) {
+                continue;
+            }
+            self.asked.push((engine.name, id));
+            let Ok(generated) = generator.generate_key() else {
+                continue;
+            };
+            let loaded = candidate.load_signing_key(&generated);
+            self.keys.push(generated);
+            match loaded {
+                Ok(key) => return Ok(key),
+                Err(error) => failure = error.into(),
+            }
+        }
+        Err(failure)
     }
 }

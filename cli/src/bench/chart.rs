@@ -22,9 +22,9 @@ const PALETTE: [RGBColor; 6] = [
     RGBColor(140, 86, 75),
 ];
 
-const WIDTH: u32 = 1400;
+const WIDTH: u32 = 1800;
 const PANEL_HEIGHT: u32 = 330;
-const TITLE_HEIGHT: u32 = 50;
+const HEADER_HEIGHT: u32 = 80;
 
 /// One panel: an operation and its bar groups.
 struct Panel<'a> {
@@ -100,16 +100,12 @@ pub(crate) fn draw(
     if panels.is_empty() {
         return Err(CliError::Chart("no records to draw".into()));
     }
-    let height = TITLE_HEIGHT + PANEL_HEIGHT * panels.len() as u32;
+    let height = HEADER_HEIGHT + PANEL_HEIGHT * panels.len() as u32;
     let root = SVGBackend::new(path, (WIDTH, height)).into_drawing_area();
     let chart_err = |e: &dyn std::fmt::Display| CliError::Chart(e.to_string());
     root.fill(&WHITE).map_err(|e| chart_err(&e))?;
-    let body = root
-        .titled(
-            "meshtls bench ciphers: backends side by side (higher is better)",
-            ("sans-serif", 26),
-        )
-        .map_err(|e| chart_err(&e))?;
+    let (header, body) = root.split_vertically(HEADER_HEIGHT);
+    draw_header(&header, backends).map_err(|e| chart_err(&e))?;
     let areas = body.split_evenly((panels.len(), 1));
     for (panel, area) in panels.iter().zip(&areas) {
         let top = panel.max().max(1.0);
@@ -121,6 +117,28 @@ pub(crate) fn draw(
         result.map_err(|e| chart_err(&e))?;
     }
     root.present().map_err(|e| chart_err(&e))?;
+    Ok(())
+}
+
+/// The title and the one legend shared by every panel: a colour swatch per backend.
+fn draw_header<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    backends: &[&str],
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let title = ("sans-serif", 28).into_font();
+    area.draw(&Text::new(
+        "meshtls bench ciphers: backends side by side (higher is better)",
+        (20, 10),
+        title,
+    ))?;
+    let label = ("sans-serif", 18).into_font();
+    let mut x = 20;
+    for (i, backend) in backends.iter().enumerate() {
+        let color = PALETTE[i % PALETTE.len()];
+        area.draw(&Rectangle::new([(x, 50), (x + 18, 68)], color.filled()))?;
+        area.draw(&Text::new(backend.to_string(), (x + 26, 50), label.clone()))?;
+        x += 40 + 11 * backend.len() as i32;
+    }
     Ok(())
 }
 
@@ -167,6 +185,7 @@ where
         .x_label_formatter(&label)
         .x_label_style(("sans-serif", 14))
         .y_desc(unit)
+        .y_label_formatter(&|v| format!("{v:.0}"))
         .y_label_style(("sans-serif", 13))
         .draw()?;
     let slot = 0.8 / backends.len().max(1) as f64;
@@ -181,17 +200,7 @@ where
                 )
             })
         });
-        chart
-            .draw_series(bars)?
-            .label(backend)
-            .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], color.filled()));
+        chart.draw_series(bars)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font(("sans-serif", 14))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()?;
     Ok(())
 }

@@ -289,12 +289,14 @@ fn measure(
         }
         Work::Sign | Work::Verify => {
             let sig = job.engine.signature(job.algorithm).ok_or_else(lacks)?;
-            let pkcs8 =
-                keys.get(&job.algorithm)
-                    .ok_or(CliError::Crypto(CryptoError::Unsupported(
-                        "no engine could generate a key of this type",
-                    )))?;
-            let key = sig.load_signing_key(pkcs8)?;
+            let key = keys
+                .get(&job.algorithm)
+                .into_iter()
+                .flatten()
+                .find_map(|pkcs8| sig.load_signing_key(pkcs8).ok())
+                .ok_or(CryptoError::Unsupported(
+                    "no engine generated a key of this type that this engine loads",
+                ))?;
             let scheme = *job
                 .algorithm
                 .schemes()

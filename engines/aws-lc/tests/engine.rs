@@ -79,7 +79,7 @@ fn rsa_keys_are_generated_at_2048_bits() {
 #[test]
 fn ecdsa_signs_only_the_curve_hash() {
     let p384 = ENGINE.signature(AlgorithmId::EcdsaP384).unwrap();
-    let key = p384.load_signing_key(common::P384_KEY).unwrap();
+    let key = p384.load_signing_key(common::p384_key()).unwrap();
     assert_eq!(key.schemes(), [SigScheme::EcdsaP384Sha384]);
     let got = key.sign(SigScheme::EcdsaP384Sha256, b"m");
     assert!(matches!(got, Err(CryptoError::Unsupported(_))), "{got:?}");

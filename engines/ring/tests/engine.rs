@@ -72,7 +72,7 @@ fn tables_are_consistent() {
 #[test]
 fn ecdsa_signs_only_the_curve_hash() {
     let p256 = ENGINE.signature(AlgorithmId::EcdsaP256).unwrap();
-    let key = p256.load_signing_key(common::P256_KEY).unwrap();
+    let key = p256.load_signing_key(common::p256_key()).unwrap();
     assert_eq!(key.schemes(), [SigScheme::EcdsaP256Sha256]);
     let got = key.sign(SigScheme::EcdsaP256Sha384, b"m");
     assert!(matches!(got, Err(CryptoError::Unsupported(_))), "{got:?}");

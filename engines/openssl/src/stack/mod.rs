@@ -8,6 +8,7 @@
 
 mod context;
 mod error;
+mod ffi;
 mod policy;
 mod verify;
 
@@ -21,7 +22,6 @@ use meshtls_tls_core::stack::{
 };
 use meshtls_tls_core::{PeerError, TlsError};
 use openssl::nid::Nid;
-use openssl::pkey::{Id, PKey, Public};
 use openssl::ssl::{Ssl, SslRef, SslVersion};
 use openssl::x509::X509Ref;
 use rustls_pki_types::CertificateDer;
@@ -161,23 +161,20 @@ fn peer_info(
         stack: NAME,
         version,
         suite,
-        group: ssl.peer_tmp_key().ok().as_ref().and_then(group_name),
+        group: ffi::negotiated_group(ssl).and_then(group_name),
         peer_id,
         peer_chain: peer_chain(ssl, side)?,
     })
 }
 
-/// The IANA name of the group of an ephemeral key share.
-fn group_name(key: &PKey<Public>) -> Option<String> {
-    let name = match key.id() {
-        Id::X25519 => "X25519",
-        Id::X448 => "X448",
-        Id::EC => match key.ec_key().ok()?.group().curve_name()? {
-            Nid::X9_62_PRIME256V1 => "secp256r1",
-            Nid::SECP384R1 => "secp384r1",
-            Nid::SECP521R1 => "secp521r1",
-            _ => return None,
-        },
+/// The IANA name of a group OpenSSL reports by NID.
+fn group_name(nid: Nid) -> Option<String> {
+    let name = match nid.as_raw() {
+        openssl_sys::NID_X25519 => "X25519",
+        openssl_sys::NID_X448 => "X448",
+        openssl_sys::NID_X9_62_prime256v1 => "secp256r1",
+        openssl_sys::NID_secp384r1 => "secp384r1",
+        openssl_sys::NID_secp521r1 => "secp521r1",
         _ => return None,
     };
     Some(name.to_owned())

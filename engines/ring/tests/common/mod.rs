@@ -7,11 +7,40 @@
 use meshtls_tls_core::engine::{AEAD_NONCE_LEN, AEAD_TAG_LEN};
 use meshtls_tls_core::{AlgorithmId, CryptoError, Engine, SigScheme};
 
-/// OpenSSL-made test keys (tests/data/README.md).
-pub const RSA_2048: &[u8] = include_bytes!("../data/rsa2048.pk8");
-pub const P256_KEY: &[u8] = include_bytes!("../data/p256.pk8");
-pub const P384_KEY: &[u8] = include_bytes!("../data/p384.pk8");
-pub const ED25519_KEY: &[u8] = include_bytes!("../data/ed25519.pk8");
+/// PKCS#8 DER keys made by the `openssl` CLI at test time (a real, independent key
+/// generator; no keys are committed). Generated once per test binary.
+fn openssl_key(cell: &'static std::sync::OnceLock<Vec<u8>>, args: &str) -> &'static [u8] {
+    cell.get_or_init(|| {
+        let pipeline =
+            format!("openssl genpkey {args} | openssl pkcs8 -topk8 -nocrypt -outform DER");
+        let out = std::process::Command::new("sh")
+            .args(["-c", &pipeline])
+            .output()
+            .expect("the openssl CLI runs (scripts/setup-system installs it)");
+        assert!(out.status.success() && !out.stdout.is_empty(), "{pipeline} failed");
+        out.stdout
+    })
+}
+
+pub fn rsa_2048() -> &'static [u8] {
+    static KEY: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    openssl_key(&KEY, "-algorithm RSA -pkeyopt rsa_keygen_bits:2048")
+}
+
+pub fn p256_key() -> &'static [u8] {
+    static KEY: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    openssl_key(&KEY, "-algorithm EC -pkeyopt ec_paramgen_curve:P-256")
+}
+
+pub fn p384_key() -> &'static [u8] {
+    static KEY: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    openssl_key(&KEY, "-algorithm EC -pkeyopt ec_paramgen_curve:P-384")
+}
+
+pub fn ed25519_key() -> &'static [u8] {
+    static KEY: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    openssl_key(&KEY, "-algorithm ED25519")
+}
 
 pub fn hex(s: &str) -> Vec<u8> {
     let s: String = s.split_whitespace().collect();
@@ -412,10 +441,10 @@ pub fn sign_verify_round_trips(e: &Engine) -> Vec<AlgorithmId> {
             Err(other) => panic!("{id} generate_key: {other:?}"),
         }
         let openssl_key = match id {
-            AlgorithmId::EcdsaP256 => P256_KEY,
-            AlgorithmId::EcdsaP384 => P384_KEY,
-            AlgorithmId::Ed25519 => ED25519_KEY,
-            _ => RSA_2048,
+            AlgorithmId::EcdsaP256 => p256_key(),
+            AlgorithmId::EcdsaP384 => p384_key(),
+            AlgorithmId::Ed25519 => ed25519_key(),
+            _ => rsa_2048(),
         };
         sign_all(e, id, openssl_key);
     }
@@ -424,14 +453,14 @@ pub fn sign_verify_round_trips(e: &Engine) -> Vec<AlgorithmId> {
 
 pub fn wrong_key_types_rejected(e: &Engine) {
     let cases = [
-        (AlgorithmId::EcdsaP256, ED25519_KEY),
-        (AlgorithmId::EcdsaP256, P384_KEY),
-        (AlgorithmId::EcdsaP384, P256_KEY),
-        (AlgorithmId::EcdsaP384, RSA_2048),
-        (AlgorithmId::Ed25519, P256_KEY),
-        (AlgorithmId::Ed25519, RSA_2048),
-        (AlgorithmId::RsaPss, P256_KEY),
-        (AlgorithmId::RsaPkcs1, ED25519_KEY),
+        (AlgorithmId::EcdsaP256, ed25519_key()),
+        (AlgorithmId::EcdsaP256, p384_key()),
+        (AlgorithmId::EcdsaP384, p256_key()),
+        (AlgorithmId::EcdsaP384, rsa_2048()),
+        (AlgorithmId::Ed25519, p256_key()),
+        (AlgorithmId::Ed25519, rsa_2048()),
+        (AlgorithmId::RsaPss, p256_key()),
+        (AlgorithmId::RsaPkcs1, ed25519_key()),
     ];
     for (id, key) in cases {
         let got = e.signature(id).unwrap().load_signing_key(key);
@@ -443,7 +472,7 @@ pub fn wrong_key_types_rejected(e: &Engine) {
     }
     // A scheme of another key type is refused by key and verifier alike.
     let key = e.signature(AlgorithmId::Ed25519).unwrap();
-    let signer = key.load_signing_key(ED25519_KEY).unwrap();
+    let signer = key.load_signing_key(ed25519_key()).unwrap();
     let got = signer.sign(SigScheme::EcdsaP256Sha256, b"m");
     assert_err(
         got,
