@@ -20,7 +20,7 @@ use clap::{Parser, Subcommand};
 
 /// Service-mesh mTLS toolkit: crypto engines, SPIFFE mTLS on three TLS stacks, benchmarks.
 #[derive(Debug, Parser)]
-#[command(name = "meshtls", version, about, long_about = None)]
+#[command(name = "meshtls", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `meshtls` binary: real engines, real sockets on 127.0.0.1.
 
 use std::io::{BufRead, BufReader};
+use std::sync::mpsc;
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
@@ -118,6 +119,7 @@ fn bench_ciphers_writes_records_for_every_backend() {
 /// A CA and PEM files for a server and a client SVID.
 struct Certs {
     dir: PathBuf,
+    ca: CertificateAuthority,
     server_id: String,
     client_id: String,
 }
@@ -137,9 +139,20 @@ impl Certs {
         }
         Certs {
             dir,
+            ca,
             server_id: "spiffe://example.org/server".into(),
             client_id: "spiffe://example.org/client".into(),
         }
+    }
+
+    /// Overwrites the server's files with a fresh SVID for `path`.
+    fn reissue_server(&self, path: &str) {
+        let td = TrustDomain::parse("example.org").unwrap();
+        let id = SpiffeId::new(td, path).unwrap();
+        let validity = Validity::starting_now(Duration::from_secs(600));
+        let svid = self.ca.issue_svid(&id, KeyType::EcdsaP256, validity).unwrap();
+        std::fs::write(self.dir.join("server.pem"), &svid.chain_pem).unwrap();
+        std::fs::write(self.dir.join("server.key"), &svid.key_pem).unwrap();
     }
 
     fn args(&self, who: &str) -> Vec<String> {
@@ -155,18 +168,10 @@ impl Certs {
     }
 }
 
-/// Starts `tls serve --once` and returns it with the address it bound.
-fn serve_once(certs: &Certs, stack: &str, extra: &[&str]) -> (Child, String) {
+/// Starts `tls serve` and returns it, the address it bound, and its later stderr lines.
+fn serve(certs: &Certs, stack: &str, extra: &[&str]) -> (Child, String, mpsc::Receiver<String>) {
     let mut child = meshtls()
-        .args([
-            "tls",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--once",
-            "--stack",
-            stack,
-        ])
+        .args(["tls", "serve", "--listen", "127.0.0.1:0", "--stack", stack])
         .args(certs.args("server"))
         .args(extra)
         .stdout(Stdio::piped())
@@ -174,16 +179,31 @@ fn serve_once(certs: &Certs, stack: &str, extra: &[&str]) -> (Child, String) {
         .spawn()
         .unwrap();
     let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            eprintln!("server: {line}");
+            // Keep draining even when nobody listens, so the server never blocks on stderr.
+            let _ = tx.send(line);
+        }
+    });
     let addr = loop {
-        let line = lines
-            .next()
-            .expect("server exited before listening")
-            .unwrap();
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("server listening");
         if let Some((_, addr)) = line.rsplit_once(" on ") {
             break addr.to_owned();
         }
     };
+    (child, addr, rx)
+}
+
+/// Starts `tls serve --once` and returns it with the address it bound.
+fn serve_once(certs: &Certs, stack: &str, extra: &[&str]) -> (Child, String) {
+    let mut args = vec!["--once"];
+    args.extend_from_slice(extra);
+    let (child, addr, _) = serve(certs, stack, &args);
     (child, addr)
 }
 
@@ -236,6 +256,58 @@ fn rustls_serve_once_and_connect_echo() {
     let served = String::from_utf8(served.stdout).unwrap();
     assert_eq!(served.lines().count(), 1, "{served}");
     assert_ok_line(&json_line(&served), "rustls", &certs.client_id);
+}
+
+#[test]
+fn native_stacks_serve_once_and_connect_echo() {
+    let certs = Certs::issue("native");
+    for stack in ["openssl", "boring"] {
+        let (server, addr) = serve_once(&certs, stack, &[]);
+        let out = connect(&certs, stack, &addr, &["--send", "ping"]);
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(out.status.success(), "{stack}: {stdout}");
+        assert_ok_line(&json_line(&stdout), stack, &certs.server_id);
+        assert_eq!(stdout.lines().nth(1), Some("ping"), "{stdout}");
+        let served = wait(server);
+        assert!(served.status.success(), "{stack}");
+        assert_ok_line(&json_line(&String::from_utf8(served.stdout).unwrap()), stack, &certs.client_id);
+    }
+}
+
+#[test]
+fn sighup_rotates_the_server_identity_without_restarting() {
+    let certs = Certs::issue("rotate");
+    let (mut server, addr, stderr) = serve(&certs, "rustls", &[]);
+    let first = connect(&certs, "rustls", &addr, &[]);
+    assert!(first.status.success());
+    assert_ok_line(&json_line(&String::from_utf8(first.stdout).unwrap()), "rustls", &certs.server_id);
+
+    // New files: a server SVID with another ID from the same CA.
+    certs.reissue_server("/server-rotated");
+    let hup = Command::new("kill")
+        .args(["-HUP", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(hup.success());
+    let rotated = loop {
+        let line = stderr.recv_timeout(Duration::from_secs(30)).expect("rotation logged");
+        if line.contains("SIGHUP") {
+            break line;
+        }
+    };
+    assert!(rotated.contains("rotated"), "{rotated}");
+
+    let second = connect(&certs, "rustls", &addr, &[]);
+    assert!(second.status.success());
+    assert_ok_line(
+        &json_line(&String::from_utf8(second.stdout).unwrap()),
+        "rustls",
+        "spiffe://example.org/server-rotated",
+    );
+    server.kill().unwrap();
+    let served = wait(server);
+    let served = String::from_utf8(served.stdout).unwrap();
+    assert_eq!(served.lines().count(), 2, "one line per connection: {served}");
 }
 
 #[test]

@@ -45,7 +45,7 @@ pub async fn expect_bytes<R: AsyncRead + Unpin>(io: &mut R, want: &[u8]) -> io::
     Ok(())
 }
 
-/// Writes `data`, flushes, and closes our write side.
+/// Writes `data` and flushes it.
 pub async fn send_all<W: AsyncWrite + Unpin>(io: &mut W, data: &[u8]) -> io::Result<()> {
     io.write_all(data).await?;
     io.flush().await

@@ -194,3 +194,48 @@ pub fn one_per_implementation() -> Vec<StackUnderTest> {
         native(&meshtls_engine_boring::ENGINE, Variant::Boring),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine_of(selection: &Selection, id: AlgorithmId) -> &'static str {
+        selection.engine(id).map(|e| e.name).unwrap_or("none")
+    }
+
+    #[test]
+    fn variants_take_each_algorithm_from_the_engine_they_name() {
+        let mixed = Variant::Mixed.selection();
+        for (id, engine) in Variant::Mixed.overrides() {
+            assert_eq!(engine_of(&mixed, *id), *engine, "mixed {id}");
+        }
+        let ring = Variant::Ring.selection();
+        let aws_lc = Variant::AwsLc.selection();
+        for id in [
+            AlgorithmId::Aes128Gcm,
+            AlgorithmId::Sha256,
+            AlgorithmId::X25519,
+            AlgorithmId::EcdsaP256,
+        ] {
+            assert_eq!(engine_of(&ring, id), "ring", "ring {id}");
+            assert_eq!(engine_of(&aws_lc, id), "aws-lc", "aws-lc {id}");
+        }
+    }
+
+    #[test]
+    fn five_stacks_under_test() {
+        let names: Vec<_> = all_stacks().iter().map(|s| s.name).collect();
+        assert_eq!(
+            names,
+            [
+                "rustls-ring",
+                "rustls-aws-lc",
+                "rustls-mixed",
+                "openssl",
+                "boring"
+            ]
+        );
+        let native: Vec<_> = all_stacks().iter().map(|s| s.stack.name()).collect();
+        assert_eq!(native, ["rustls", "rustls", "rustls", "openssl", "boring"]);
+    }
+}

@@ -418,6 +418,11 @@ fn check_auto(selection: &Selection, registry: &Registry, cached: bool) {
             (1, Reason::OnlyCandidate) => {}
             (n, Reason::Measured { score }) if n > 1 && !cached => {
                 assert!(score > 0.0);
+                assert!(
+                    chosen.candidates.iter().all(|c| c.score.is_some()),
+                    "{id}: an engine failed its measurement: {:?}",
+                    chosen.candidates
+                );
                 let best = chosen
                     .candidates
                     .iter()

@@ -17,7 +17,7 @@ use meshtls_tls_core::spiffe::{
 use meshtls_tls_core::stack::{
     ConnectOptions, StackConfig, TlsPolicy, TlsStack, TlsStream, TlsVersion,
 };
-use meshtls_tls_core::{ConfigError, Engine, PeerError, Registry, TlsError};
+use meshtls_tls_core::{AlgorithmId, ConfigError, Engine, PeerError, Registry, TlsError};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose, SanType, SignatureAlgorithm,
@@ -47,6 +47,27 @@ enum KeyType {
 }
 
 impl KeyType {
+    /// A fresh key. Ed25519 keys come from OpenSSL as PKCS#8 v1: aws-lc (rcgen's backend)
+    /// writes v2 (RFC 5958, with the public key), which OpenSSL 3.0 and BoringSSL do not
+    /// parse.
+    fn generate(self) -> KeyPair {
+        match self {
+            KeyType::Ed25519 => {
+                let v1 = meshtls_engine_openssl::ENGINE
+                    .signature(AlgorithmId::Ed25519)
+                    .unwrap()
+                    .generate_key()
+                    .unwrap();
+                KeyPair::from_pkcs8_der_and_sign_algo(
+                    &PrivatePkcs8KeyDer::from(v1.to_vec()),
+                    self.algorithm(),
+                )
+                .unwrap()
+            }
+            _ => KeyPair::generate_for(self.algorithm()).unwrap(),
+        }
+    }
+
     fn algorithm(self) -> &'static SignatureAlgorithm {
         match self {
             KeyType::P256 => &rcgen::PKCS_ECDSA_P256_SHA256,
@@ -56,10 +77,13 @@ impl KeyType {
     }
 }
 
-/// A SPIFFE signing CA for one trust domain.
+/// A SPIFFE signing CA for one trust domain: a root, or an intermediate under one.
 struct Ca {
     issuer: Issuer<'static, KeyPair>,
-    cert: CertificateDer<'static>,
+    /// The trust anchor peers hold.
+    root: CertificateDer<'static>,
+    /// What an SVID presents after its leaf (this CA and those above it, up to the root).
+    intermediates: Vec<CertificateDer<'static>>,
     key_type: KeyType,
 }
 
@@ -70,24 +94,47 @@ impl Ca {
 
     /// A CA with its own subject name (a CA of another name is simply unknown to peers).
     fn named(name: &str, key_type: KeyType) -> Ca {
-        let key = KeyPair::generate_for(key_type.algorithm()).unwrap();
+        let key = key_type.generate();
         let mut params = CertificateParams::default();
         params.distinguished_name.push(DnType::CommonName, name);
         params.subject_alt_names = vec![SanType::URI(format!("spiffe://{TD}").try_into().unwrap())];
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
         (params.not_before, params.not_after) = valid_now();
-        let cert = params.self_signed(&key).unwrap().der().clone();
+        let root = params.self_signed(&key).unwrap().der().clone();
         Ca {
             issuer: Issuer::new(params, key),
-            cert,
+            root,
+            intermediates: Vec::new(),
             key_type,
         }
     }
 
-    /// An SVID for `id`, valid over `validity`: leaf then this CA is trusted.
+    /// An intermediate signing CA under this one, same trust domain.
+    fn intermediate(&self) -> Ca {
+        let key = self.key_type.generate();
+        let mut params = CertificateParams::default();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "intermediate CA");
+        params.subject_alt_names = vec![SanType::URI(format!("spiffe://{TD}").try_into().unwrap())];
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        (params.not_before, params.not_after) = valid_now();
+        let cert = params.signed_by(&key, &self.issuer).unwrap().der().clone();
+        let mut intermediates = vec![cert];
+        intermediates.extend(self.intermediates.iter().cloned());
+        Ca {
+            issuer: Issuer::new(params, key),
+            root: self.root.clone(),
+            intermediates,
+            key_type: self.key_type,
+        }
+    }
+
+    /// An SVID for `id`, valid over `validity`: the leaf, then this CA's intermediates.
     fn svid_with(&self, id: &str, validity: (OffsetDateTime, OffsetDateTime)) -> Svid {
-        let key = KeyPair::generate_for(self.key_type.algorithm()).unwrap();
+        let key = self.key_type.generate();
         let mut params = CertificateParams::default();
         params.subject_alt_names = vec![SanType::URI(id.try_into().unwrap())];
         params.is_ca = IsCa::ExplicitNoCa;
@@ -98,11 +145,9 @@ impl Ca {
         ];
         (params.not_before, params.not_after) = validity;
         let cert = params.signed_by(&key, &self.issuer).unwrap();
-        Svid::from_der(
-            vec![cert.der().clone()],
-            PrivatePkcs8KeyDer::from(key.serialize_der()),
-        )
-        .unwrap()
+        let mut chain = vec![cert.der().clone()];
+        chain.extend(self.intermediates.iter().cloned());
+        Svid::from_der(chain, PrivatePkcs8KeyDer::from(key.serialize_der())).unwrap()
     }
 
     fn svid(&self, id: &str) -> Svid {
@@ -111,7 +156,7 @@ impl Ca {
 
     fn bundles(&self) -> TrustBundleSet {
         let mut set = TrustBundleSet::new();
-        set.add(TrustDomain::parse(TD).unwrap(), vec![self.cert.clone()]);
+        set.add(TrustDomain::parse(TD).unwrap(), vec![self.root.clone()]);
         set
     }
 }
@@ -313,29 +358,39 @@ async fn boring_mutual_tls_every_key_type_and_version() {
 
 async fn policy_pins_suite_and_group(name: &str) {
     let ca = Ca::new(KeyType::P256);
-    let cases = [
+    // TLS 1.2 also constrains the ECDSA certificate's curve by the group list (RFC 8422
+    // 5.1.1), so the P-256 SVIDs need secp256r1 listed there. (group list, expected name)
+    let cases: [(TlsVersion, &str, &[&str], &str); 4] = [
         (
             TlsVersion::Tls13,
             "TLS_CHACHA20_POLY1305_SHA256",
+            &["secp384r1"],
             "secp384r1",
         ),
-        (TlsVersion::Tls13, "TLS_AES_256_GCM_SHA384", "secp256r1"),
+        (
+            TlsVersion::Tls13,
+            "TLS_AES_256_GCM_SHA384",
+            &["P-256"],
+            "secp256r1",
+        ),
         (
             TlsVersion::Tls12,
             "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+            &["secp256r1"],
             "secp256r1",
         ),
         (
             TlsVersion::Tls12,
             "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+            &["x25519", "secp256r1"],
             "X25519",
         ),
     ];
-    for (version, suite, group) in cases {
+    for (version, suite, groups, group) in cases {
         let policy = TlsPolicy {
             versions: vec![TlsVersion::Tls12, TlsVersion::Tls13],
             suites: Some(vec![suite.into()]),
-            groups: Some(vec![group.into()]),
+            groups: Some(groups.iter().map(|g| g.to_string()).collect()),
         };
         let server = config(
             name,
@@ -348,10 +403,11 @@ async fn policy_pins_suite_and_group(name: &str) {
             policy,
         );
         let (s, c) = handshake(stack(name), &server, &client, ConnectOptions::default()).await;
-        for info in [s.unwrap().peer, c.unwrap().peer] {
-            assert_eq!(info.version, version.name(), "{name} {suite}");
-            assert_eq!(info.suite, suite, "{name}");
-            assert_eq!(info.group.as_deref(), Some(group), "{name} {suite}");
+        let case = format!("{name} {suite} {groups:?}");
+        for info in [s.expect(&case).peer, c.expect(&case).peer] {
+            assert_eq!(info.version, version.name(), "{case}");
+            assert_eq!(info.suite, suite, "{case}");
+            assert_eq!(info.group.as_deref(), Some(group), "{case}");
         }
     }
 }
@@ -474,12 +530,12 @@ async fn rejections(name: &str) {
         server_name: None,
     };
     let (s, c) = handshake(st, &server, &client, options).await;
-    let err = c.err().expect("client rejects the server");
+    let err = c.expect_err("client rejects the server");
     assert!(
         matches!(err, TlsError::Peer(PeerError::UnexpectedId { .. })),
         "{name}: {err:?}"
     );
-    let err = s.err().expect("server hears the rejection");
+    let err = s.expect_err("server hears the rejection");
     assert!(matches!(err, TlsError::AlertReceived(_)), "{name}: {err:?}");
 }
 
@@ -582,7 +638,7 @@ async fn client_without_certificate(name: &str, version: TlsVersion) {
     let (server, client) = tokio::time::timeout(DEADLINE, async { tokio::join!(accept, connect) })
         .await
         .expect("timed out");
-    let err = server.err().expect("server requires a client certificate");
+    let err = server.expect_err("server requires a client certificate");
     assert!(
         matches!(err, TlsError::Peer(PeerError::NoCertificate)),
         "{name} {version:?}: {err:?}"
@@ -701,4 +757,77 @@ async fn openssl_rotation_keeps_old_connections_and_serves_the_new_svid() {
 #[tokio::test]
 async fn boring_rotation_keeps_old_connections_and_serves_the_new_svid() {
     rotation("boring").await;
+}
+
+/// SVIDs issued by an intermediate CA: each side sends leaf + intermediate, and verifies the
+/// other's against the root alone.
+async fn intermediate_chain(name: &str) {
+    let ca = Ca::new(KeyType::P256).intermediate();
+    let server_svid = ca.svid(SERVER_ID);
+    let presented = server_svid.chain().to_vec();
+    assert_eq!(presented.len(), 2);
+    let server = config(
+        name,
+        IdentityStore::new(server_svid, ca.bundles()),
+        TlsPolicy::default(),
+    );
+    let client = config(
+        name,
+        IdentityStore::new(ca.svid(CLIENT_ID), ca.bundles()),
+        TlsPolicy::default(),
+    );
+    let (s, c) = handshake(stack(name), &server, &client, ConnectOptions::default()).await;
+    let (s, c) = (s.unwrap(), c.unwrap());
+    assert_eq!(s.peer.peer_id, id(CLIENT_ID));
+    assert_eq!(s.peer.peer_chain.len(), 2, "{name}");
+    assert_eq!(c.peer.peer_chain, presented, "{name}");
+}
+
+#[tokio::test]
+async fn openssl_verifies_chains_through_an_intermediate() {
+    intermediate_chain("openssl").await;
+}
+
+#[tokio::test]
+async fn boring_verifies_chains_through_an_intermediate() {
+    intermediate_chain("boring").await;
+}
+
+/// Only the server restricts TLS 1.3 suites. OpenSSL's server picks an allowed one; a
+/// BoringSSL server cannot restrict its choice, so it refuses the connection afterwards
+/// rather than run a suite outside its policy.
+async fn server_only_tls13_suite_policy(name: &str) {
+    let ca = Ca::new(KeyType::P256);
+    let allowed = "TLS_CHACHA20_POLY1305_SHA256";
+    let server = config(
+        name,
+        IdentityStore::new(ca.svid(SERVER_ID), ca.bundles()),
+        TlsPolicy {
+            suites: Some(vec![allowed.into()]),
+            ..TlsPolicy::default()
+        },
+    );
+    let client = config(
+        name,
+        IdentityStore::new(ca.svid(CLIENT_ID), ca.bundles()),
+        TlsPolicy::default(),
+    );
+    let (s, _) = handshake(stack(name), &server, &client, ConnectOptions::default()).await;
+    match s {
+        Ok(s) => assert_eq!(s.peer.suite, allowed, "{name}"),
+        Err(err) => {
+            assert_eq!(name, "boring", "{err:?}");
+            assert!(matches!(err, TlsError::Handshake(_)), "{err:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn openssl_server_tls13_suite_policy() {
+    server_only_tls13_suite_policy("openssl").await;
+}
+
+#[tokio::test]
+async fn boring_server_tls13_suite_policy() {
+    server_only_tls13_suite_policy("boring").await;
 }

@@ -244,7 +244,7 @@ async fn meshtls_to_s_server(stack: &StackUnderTest, fx: &Fixture, version: TlsV
         .unwrap_or_else(|e| panic!("{label}: {e:?}"));
     assert_eq!(peer.peer_id, pki::id(SERVER_ID), "{label}");
     assert_eq!(peer.version, version.name(), "{label}");
-    assert_eq!(reply, b"sltkhsem olleh\n", "{label}: s_server -rev reply");
+    assert_eq!(reply, b"slthsem olleh\n", "{label}: s_server -rev reply");
     let status = tokio::time::timeout(CHILD_TIMEOUT, child.wait()).await;
     assert!(
         matches!(status, Ok(Ok(s)) if s.success()),

@@ -60,6 +60,7 @@ struct Ca {
     key: KeyPair,
     cert: CertificateDer<'static>,
     alg: &'static SignatureAlgorithm,
+    td: TrustDomain,
 }
 
 impl Ca {
@@ -81,6 +82,7 @@ impl Ca {
             key,
             cert,
             alg,
+            td: TrustDomain::parse(td).unwrap(),
         }
     }
 
@@ -89,15 +91,7 @@ impl Ca {
     }
 
     fn trust_domain(&self) -> TrustDomain {
-        let td = self
-            .params
-            .distinguished_name
-            .get(&DnType::OrganizationName)
-            .unwrap();
-        match td {
-            rcgen::DnValue::Utf8String(s) => TrustDomain::parse(s).unwrap(),
-            other => panic!("unexpected DN value {other:?}"),
-        }
+        self.td.clone()
     }
 
     /// Signs `params` for a fresh key of this CA's algorithm: (leaf, PKCS#8 key).

@@ -330,3 +330,28 @@ impl Selection {
         self.random.random
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_registry_selects_nothing_and_says_why() {
+        let registry = Registry::default();
+        assert_eq!(registry.native_stacks().count(), 0);
+        assert!(registry.candidates(AlgorithmId::Sha256).is_empty());
+        let auto = AutoSelect {
+            cache_dir: None,
+            ..AutoSelect::default()
+        };
+        assert!(matches!(
+            registry.select(&Policy::default(), &auto),
+            Err(ConfigError::NoEngineFor(AlgorithmId::Aes128Gcm))
+        ));
+        let named = Policy::from_backends(["sha256=ring"]).unwrap();
+        assert!(matches!(
+            registry.select(&named, &auto),
+            Err(ConfigError::UnknownEngine(name)) if name == "ring"
+        ));
+    }
+}

@@ -58,6 +58,8 @@ fn signing_ca_follows_the_spiffe_rules() {
         assert_eq!(uri_sans(&cert), ["spiffe://example.org"], "{kt}");
         assert_eq!(ca.cert_der(), ca.ca_der());
         assert!(ca.ca_pem().starts_with("-----BEGIN CERTIFICATE-----"));
+        assert!(ca.key_pem().starts_with("-----BEGIN PRIVATE KEY-----"));
+        assert_eq!(ca.key_type(), kt);
     }
 }
 

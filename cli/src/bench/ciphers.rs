@@ -135,12 +135,15 @@ pub(crate) fn run(registry: &Registry, args: &CiphersArgs) -> Result<(), CliErro
                 op: job.work.op(),
                 metric,
             }),
-            Err(e) => bar.println(format!(
-                "skipped {} {} on {}: {e}",
-                job.algorithm,
-                job.work.op().name(),
-                job.engine.name
-            )),
+            // Printed beside the bar, and also when stderr is no terminal (bar hidden).
+            Err(e) => bar.suspend(|| {
+                eprintln!(
+                    "meshtls: skipped {} {} on {}: {e}",
+                    job.algorithm,
+                    job.work.op().name(),
+                    job.engine.name
+                )
+            }),
         }
         bar.inc(1);
     }
@@ -160,9 +163,7 @@ pub(crate) fn run(registry: &Registry, args: &CiphersArgs) -> Result<(), CliErro
 /// The registered engines named in `names` (all when empty), in registry order.
 fn pick_engines(registry: &Registry, names: &[String]) -> Result<Vec<&'static Engine>, CliError> {
     for name in names {
-        if !registry.engines().iter().any(|e| e.name == name.as_str()) {
-            return Err(ConfigError::UnknownEngine(name.clone()).into());
-        }
+        registry.require(name)?;
     }
     Ok(registry
         .engines()

@@ -39,13 +39,14 @@ pub(crate) async fn run(registry: &Registry, args: &ServeArgs) -> Result<ExitCod
     let (stack, config) = args.tls.build(registry)?;
     let acceptor = stack.acceptor(&config)?;
     let listener = TcpListener::bind(&args.listen).await?;
+    // Installed before we announce the address, so a SIGHUP sent after it is never lost.
+    let mut hangup = signal(SignalKind::hangup())?;
     eprintln!(
         "meshtls: {} serving {} on {}",
         stack.name(),
         config.identity.current().svid.id(),
         listener.local_addr()?
     );
-    let mut hangup = signal(SignalKind::hangup())?;
     loop {
         tokio::select! {
             accepted = listener.accept() => {

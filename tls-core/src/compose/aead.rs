@@ -288,3 +288,27 @@ impl MessageDecrypter for RecordKey {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls12_ivs_follow_rfc5288_and_rfc7905() {
+        let gcm = tls12_iv(Mode::Tls12Gcm, &[1, 2, 3, 4], &[5, 6, 7, 8, 9, 10, 11, 12]).unwrap();
+        assert_eq!(gcm.as_ref(), &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+        let chacha = tls12_iv(Mode::Tls12Chacha, &[7; 12], &[]).unwrap();
+        assert_eq!(chacha.as_ref(), &[7; 12]);
+        assert!(tls12_iv(Mode::Tls12Gcm, &[1; 4], &[]).is_none());
+        assert!(tls12_iv(Mode::Tls12Chacha, &[1; 4], &[2; 8]).is_none());
+        assert!(tls12_iv(Mode::Tls12Chacha, &[1; 11], &[]).is_none());
+    }
+
+    #[test]
+    fn record_overheads() {
+        let key = |mode| RecordKey::new(Err(CryptoError::InvalidKey), Iv::default(), mode);
+        assert_eq!(key(Mode::Tls13).encrypted_payload_len(100), 100 + 1 + 16);
+        assert_eq!(key(Mode::Tls12Gcm).encrypted_payload_len(100), 100 + 8 + 16);
+        assert_eq!(key(Mode::Tls12Chacha).encrypted_payload_len(100), 100 + 16);
+    }
+}

@@ -11,7 +11,7 @@ mod svid;
 mod test_certs;
 mod verify;
 
-pub use authz::{AuthzRule, Authorizer};
+pub use authz::{Authorizer, AuthzRule};
 pub use bundle::TrustBundleSet;
 pub use id::{SpiffeId, SpiffeIdError, TrustDomain, MAX_ID_LEN, MAX_TRUST_DOMAIN_LEN};
 pub use svid::{check_leaf, Svid};

@@ -8,7 +8,8 @@ use std::sync::{Mutex, PoisonError};
 
 use btls::pkey::PKey;
 use btls::ssl::{
-    SslContext, SslContextBuilder, SslMethod, SslOptions, SslSessionCacheMode, SslSignatureAlgorithm,
+    SslContext, SslContextBuilder, SslMethod, SslOptions, SslSessionCacheMode,
+    SslSignatureAlgorithm,
 };
 use btls::x509::X509;
 use meshtls_tls_core::{ConfigError, Credentials, TlsError};

@@ -23,5 +23,8 @@ pub(super) fn negotiated_group(ssl: &SslRef) -> Option<Nid> {
             std::ptr::null_mut(),
         )
     };
-    i32::try_from(raw).ok().filter(|nid| *nid > 0).map(Nid::from_raw)
+    i32::try_from(raw)
+        .ok()
+        .filter(|nid| *nid > 0)
+        .map(Nid::from_raw)
 }
