@@ -460,7 +460,8 @@ fn auto_selects_caches_and_remeasures_on_a_new_fingerprint() {
         ENGINES.len()
     );
     println!("{}", serde_json::to_string_pretty(&measured).unwrap());
-    assert!(took < Duration::from_secs(5), "auto took {took:?}");
+    // A sanity bound only: alone this takes about 0.5 s; beside other tests on 2 cores, more.
+    assert!(took < Duration::from_secs(10), "auto took {took:?}");
     check_auto(&measured, &registry, false);
     let json = cache_json(dir.path());
     assert!(json["scores"]["aes-128-gcm"].as_object().unwrap().len() >= 2);
