@@ -20,10 +20,9 @@ pub struct IssuedSvid {
 }
 
 impl IssuedSvid {
-    /// The leaf certificate.
-    pub fn leaf(&self) -> &CertificateDer<'static> {
-        // Every constructor puts the leaf first; an IssuedSvid is never built empty.
-        &self.chain_der[0]
+    /// The leaf certificate (`None` only for a hand-built value with an empty chain).
+    pub fn leaf(&self) -> Option<&CertificateDer<'static>> {
+        self.chain_der.first()
     }
 
     /// Loads the chain and key into tls-core's [`Svid`], which re-checks the leaf rules.

@@ -1,9 +1,9 @@
 //! End-to-end tests of the `meshtls` binary: real engines, real sockets on 127.0.0.1.
 
 use std::io::{BufRead, BufReader};
-use std::sync::mpsc;
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use meshtls_ca::{CertificateAuthority, KeyType, Validity};
@@ -150,7 +150,10 @@ impl Certs {
         let td = TrustDomain::parse("example.org").unwrap();
         let id = SpiffeId::new(td, path).unwrap();
         let validity = Validity::starting_now(Duration::from_secs(600));
-        let svid = self.ca.issue_svid(&id, KeyType::EcdsaP256, validity).unwrap();
+        let svid = self
+            .ca
+            .issue_svid(&id, KeyType::EcdsaP256, validity)
+            .unwrap();
         std::fs::write(self.dir.join("server.pem"), &svid.chain_pem).unwrap();
         std::fs::write(self.dir.join("server.key"), &svid.key_pem).unwrap();
     }
@@ -270,7 +273,11 @@ fn native_stacks_serve_once_and_connect_echo() {
         assert_eq!(stdout.lines().nth(1), Some("ping"), "{stdout}");
         let served = wait(server);
         assert!(served.status.success(), "{stack}");
-        assert_ok_line(&json_line(&String::from_utf8(served.stdout).unwrap()), stack, &certs.client_id);
+        assert_ok_line(
+            &json_line(&String::from_utf8(served.stdout).unwrap()),
+            stack,
+            &certs.client_id,
+        );
     }
 }
 
@@ -280,7 +287,11 @@ fn sighup_rotates_the_server_identity_without_restarting() {
     let (mut server, addr, stderr) = serve(&certs, "rustls", &[]);
     let first = connect(&certs, "rustls", &addr, &[]);
     assert!(first.status.success());
-    assert_ok_line(&json_line(&String::from_utf8(first.stdout).unwrap()), "rustls", &certs.server_id);
+    assert_ok_line(
+        &json_line(&String::from_utf8(first.stdout).unwrap()),
+        "rustls",
+        &certs.server_id,
+    );
 
     // New files: a server SVID with another ID from the same CA.
     certs.reissue_server("/server-rotated");
@@ -290,7 +301,9 @@ fn sighup_rotates_the_server_identity_without_restarting() {
         .unwrap();
     assert!(hup.success());
     let rotated = loop {
-        let line = stderr.recv_timeout(Duration::from_secs(30)).expect("rotation logged");
+        let line = stderr
+            .recv_timeout(Duration::from_secs(30))
+            .expect("rotation logged");
         if line.contains("SIGHUP") {
             break line;
         }
@@ -307,7 +320,11 @@ fn sighup_rotates_the_server_identity_without_restarting() {
     server.kill().unwrap();
     let served = wait(server);
     let served = String::from_utf8(served.stdout).unwrap();
-    assert_eq!(served.lines().count(), 2, "one line per connection: {served}");
+    assert_eq!(
+        served.lines().count(),
+        2,
+        "one line per connection: {served}"
+    );
 }
 
 #[test]

@@ -207,7 +207,10 @@ mod tests {
             assert_eq!(a.name().parse::<AlgorithmId>().unwrap(), *a);
         }
         assert!("sm4-gcm-nope".parse::<AlgorithmId>().is_err());
-        assert_eq!("AES-128-GCM".parse::<AlgorithmId>().unwrap(), AlgorithmId::Aes128Gcm);
+        assert_eq!(
+            "AES-128-GCM".parse::<AlgorithmId>().unwrap(),
+            AlgorithmId::Aes128Gcm
+        );
     }
 
     #[test]

@@ -69,7 +69,10 @@ impl Digest {
     pub fn new(bytes: &[u8]) -> Digest {
         let mut buf = [0u8; MAX_DIGEST_LEN];
         buf[..bytes.len()].copy_from_slice(bytes);
-        Digest { buf, len: bytes.len() }
+        Digest {
+            buf,
+            len: bytes.len(),
+        }
     }
 }
 

@@ -77,9 +77,9 @@ fn svid_of_every_key_type_passes_the_leaf_rules() {
             .issue_svid(&want, kt, Validity::starting_now(DAY))
             .unwrap();
         assert_eq!(svid.chain_der.len(), 1);
-        assert_eq!(check_leaf(svid.leaf()).unwrap(), want, "{kt}");
+        assert_eq!(check_leaf(svid.leaf().unwrap()).unwrap(), want, "{kt}");
 
-        let cert = parse(svid.leaf());
+        let cert = parse(svid.leaf().unwrap());
         assert_eq!(uri_sans(&cert), [want.to_string()], "{kt}");
         let bc = cert.basic_constraints().unwrap().unwrap();
         assert!(!bc.value.ca, "{kt}");
@@ -155,7 +155,7 @@ fn serials_are_random_and_positive() {
             Validity::starting_now(DAY),
         )
         .unwrap();
-    let (a, b) = (parse(a.leaf()), parse(b.leaf()));
+    let (a, b) = (parse(a.leaf().unwrap()), parse(b.leaf().unwrap()));
     assert_ne!(a.raw_serial(), b.raw_serial());
     assert_eq!(a.raw_serial().len(), 16);
     assert!(a.raw_serial()[0] & 0x80 == 0);
@@ -187,9 +187,9 @@ fn intermediate_chain() {
         .unwrap();
     assert_eq!(svid.chain_der.len(), 2);
     assert_eq!(&svid.chain_der[1], inter.cert_der());
-    assert_eq!(parse(svid.leaf()).issuer(), ic.subject());
+    assert_eq!(parse(svid.leaf().unwrap()).issuer(), ic.subject());
     assert_eq!(svid.chain_pem.matches("BEGIN CERTIFICATE").count(), 2);
-    assert_eq!(check_leaf(svid.leaf()).unwrap(), want);
+    assert_eq!(check_leaf(svid.leaf().unwrap()).unwrap(), want);
 }
 
 #[test]
@@ -204,14 +204,14 @@ fn extra_dns_sans() {
     let mut options = LeafOptions::new(KeyType::EcdsaP256, Validity::starting_now(DAY));
     options.dns_names.push("localhost".into());
     let svid = ca.issue_svid_with(&want, &options).unwrap();
-    let cert = parse(svid.leaf());
+    let cert = parse(svid.leaf().unwrap());
     let san = cert.subject_alternative_name().unwrap().unwrap();
     assert!(san
         .value
         .general_names
         .contains(&GeneralName::DNSName("localhost")));
     assert_eq!(uri_sans(&cert).len(), 1);
-    assert_eq!(check_leaf(svid.leaf()).unwrap(), want);
+    assert_eq!(check_leaf(svid.leaf().unwrap()).unwrap(), want);
 }
 
 #[test]
@@ -263,7 +263,7 @@ fn expired_leaf_can_be_issued() {
     let svid = ca
         .issue_svid(&id("spiffe://example.org/old"), KeyType::EcdsaP256, expired)
         .unwrap();
-    assert!(parse(svid.leaf()).validity().not_after.timestamp() < unix_now());
+    assert!(parse(svid.leaf().unwrap()).validity().not_after.timestamp() < unix_now());
 }
 
 #[test]

@@ -110,12 +110,16 @@ mod tests {
         );
         assert_eq!(
             authz.authorize(&id("spiffe://b.org/ns/production")),
-            Err(PeerError::IdNotAllowed("spiffe://b.org/ns/production".into()))
+            Err(PeerError::IdNotAllowed(
+                "spiffe://b.org/ns/production".into()
+            ))
         );
         assert_eq!(
             authz.authorize(&id("spiffe://d.org/web")),
             Err(PeerError::WrongTrustDomain("d.org".into()))
         );
-        assert!(Authorizer::any_trusted().authorize(&id("spiffe://d.org/x")).is_ok());
+        assert!(Authorizer::any_trusted()
+            .authorize(&id("spiffe://d.org/x"))
+            .is_ok());
     }
 }

@@ -261,7 +261,10 @@ mod tests {
 
     #[test]
     fn trust_domain_forms() {
-        assert_eq!(TrustDomain::parse("example.org").unwrap().as_str(), "example.org");
+        assert_eq!(
+            TrustDomain::parse("example.org").unwrap().as_str(),
+            "example.org"
+        );
         assert_eq!(
             TrustDomain::parse("spiffe://example.org").unwrap().as_str(),
             "example.org"

@@ -127,7 +127,9 @@ pub struct TlsStream {
 
 impl Debug for TlsStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TlsStream").field("peer", &self.peer).finish()
+        f.debug_struct("TlsStream")
+            .field("peer", &self.peer)
+            .finish()
     }
 }
 

@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use btls::error::ErrorStack;
 use btls::ssl;
+use meshtls_tls_core::spiffe::check_leaf;
 use meshtls_tls_core::{PeerError, TlsError};
+use rustls_pki_types::CertificateDer;
 
 use super::verify::PeerCheck;
 
@@ -16,12 +18,23 @@ use super::verify::PeerCheck;
 const ERR_LIB_SSL: i32 = 16;
 /// `SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE` (BoringSSL openssl/ssl.h).
 const SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE: i32 = 192;
+/// `SSL_R_KEY_USAGE_BIT_INCORRECT` (BoringSSL openssl/ssl.h): BoringSSL refuses a TLS 1.3
+/// peer leaf without digitalSignature while parsing it, before our verify callback runs.
+const SSL_R_KEY_USAGE_BIT_INCORRECT: i32 = 302;
 /// `SSL_AD_REASON_OFFSET` (openssl/ssl.h): a received alert `n` is reported as reason
 /// `1000 + n`.
 const SSL_AD_REASON_OFFSET: i32 = 1000;
 
 /// The typed error for a handshake that failed with `err`.
-pub(super) fn handshake_failed(err: ssl::Error, check: &PeerCheck) -> TlsError {
+///
+/// `leaf` is the peer's leaf if BoringSSL kept it: when BoringSSL itself refuses the leaf's key
+/// usage, the SVID leaf rules name the precise reason (a CA certificate used as a leaf gets
+/// `CaAsLeaf`), so every stack reports the same reason for the same certificate.
+pub(super) fn handshake_failed(
+    err: ssl::Error,
+    check: &PeerCheck,
+    leaf: Option<CertificateDer<'_>>,
+) -> TlsError {
     if let Some(Err(reason)) = check.verdict() {
         return TlsError::Peer(reason.clone());
     }
@@ -29,6 +42,12 @@ pub(super) fn handshake_failed(err: ssl::Error, check: &PeerCheck) -> TlsError {
         for reason in ssl_reasons(stack) {
             if reason == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE {
                 return TlsError::Peer(PeerError::NoCertificate);
+            }
+            if reason == SSL_R_KEY_USAGE_BIT_INCORRECT {
+                let rule = leaf.as_ref().map(check_leaf).and_then(Result::err);
+                return TlsError::Peer(
+                    rule.unwrap_or(PeerError::BadKeyUsage("leaf lacks digitalSignature")),
+                );
             }
             if let Some(alert) = alert_name(reason) {
                 return TlsError::AlertReceived(alert);

@@ -22,6 +22,7 @@ use meshtls_tls_core::stack::{
     TlsStack, TlsStream, TlsVersion,
 };
 use meshtls_tls_core::TlsError;
+use rustls_pki_types::CertificateDer;
 use tokio_btls::SslStream;
 
 use context::ContextCache;
@@ -159,7 +160,12 @@ async fn handshake(
         Side::Client => Pin::new(&mut stream).connect().await,
     };
     if let Err(err) = done {
-        return Err(error::handshake_failed(err, &check));
+        let leaf = stream
+            .ssl()
+            .peer_certificate()
+            .and_then(|c| c.to_der().ok())
+            .map(CertificateDer::from);
+        return Err(error::handshake_failed(err, &check, leaf));
     }
     let peer = peer_info(stream.ssl(), side, check.peer_id()?)?;
     Ok(TlsStream {

@@ -17,7 +17,10 @@ fn openssl_key(cell: &'static std::sync::OnceLock<Vec<u8>>, args: &str) -> &'sta
             .args(["-c", &pipeline])
             .output()
             .expect("the openssl CLI runs (scripts/setup-system installs it)");
-        assert!(out.status.success() && !out.stdout.is_empty(), "{pipeline} failed");
+        assert!(
+            out.status.success() && !out.stdout.is_empty(),
+            "{pipeline} failed"
+        );
         out.stdout
     })
 }
