@@ -564,6 +564,12 @@ fn map_handshake_error(e: io::Error) -> TlsError {
     }
 }
 
+/// The RFC 8446 name of the alert with wire code `code`, as [`alert_name`] spells it; native
+/// stacks report received alerts with it so that every stack names alerts alike.
+pub fn alert_code_name(code: u8) -> String {
+    alert_name(AlertDescription::from(code))
+}
+
 /// The RFC 8446 name of an alert (`bad_certificate`), from rustls' `BadCertificate`.
 pub fn alert_name(alert: AlertDescription) -> String {
     let Some(camel) = alert.as_str() else {

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use meshtls_tls_core::stack::rustls_stack::alert_code_name;
 use meshtls_tls_core::{PeerError, TlsError};
 use openssl::error::ErrorStack;
 use openssl::ssl;
@@ -58,42 +59,5 @@ fn ssl_reasons(stack: &ErrorStack) -> impl Iterator<Item = i32> + '_ {
 /// spelled as the rustls stack spells it (`unknown_ca`, `alert_N` when unnamed).
 fn alert_name(reason: i32) -> Option<String> {
     let code = u8::try_from(reason.checked_sub(SSL_AD_REASON_OFFSET)?).ok()?;
-    let name = match code {
-        0 => "close_notify",
-        10 => "unexpected_message",
-        20 => "bad_record_mac",
-        21 => "decryption_failed",
-        22 => "record_overflow",
-        30 => "decompression_failure",
-        40 => "handshake_failure",
-        41 => "no_certificate",
-        42 => "bad_certificate",
-        43 => "unsupported_certificate",
-        44 => "certificate_revoked",
-        45 => "certificate_expired",
-        46 => "certificate_unknown",
-        47 => "illegal_parameter",
-        48 => "unknown_ca",
-        49 => "access_denied",
-        50 => "decode_error",
-        51 => "decrypt_error",
-        60 => "export_restriction",
-        70 => "protocol_version",
-        71 => "insufficient_security",
-        80 => "internal_error",
-        86 => "inappropriate_fallback",
-        90 => "user_canceled",
-        100 => "no_renegotiation",
-        109 => "missing_extension",
-        110 => "unsupported_extension",
-        111 => "certificate_unobtainable",
-        112 => "unrecognized_name",
-        113 => "bad_certificate_status_response",
-        114 => "bad_certificate_hash_value",
-        115 => "unknown_psk_identity",
-        116 => "certificate_required",
-        120 => "no_application_protocol",
-        other => return Some(format!("alert_{other}")),
-    };
-    Some(name.to_owned())
+    Some(alert_code_name(code))
 }
