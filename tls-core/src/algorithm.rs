@@ -62,13 +62,18 @@ algorithms! {
     Ed25519 => "ed25519", Signature;
     RsaPss => "rsa-pss", Signature;
     RsaPkcs1 => "rsa-pkcs1", Signature;
+    Sm4Gcm => "sm4-gcm", Aead;
+    Sm4Ccm => "sm4-ccm", Aead;
+    Sm3 => "sm3", Hash;
+    CurveSm2 => "curvesm2", KeyExchange;
+    Sm2 => "sm2", Signature;
 }
 
 impl AlgorithmId {
     /// AEAD key length in bytes; `None` for other kinds.
     pub const fn aead_key_len(self) -> Option<usize> {
         match self {
-            AlgorithmId::Aes128Gcm => Some(16),
+            AlgorithmId::Aes128Gcm | AlgorithmId::Sm4Gcm | AlgorithmId::Sm4Ccm => Some(16),
             AlgorithmId::Aes256Gcm | AlgorithmId::Chacha20Poly1305 => Some(32),
             _ => None,
         }
@@ -77,7 +82,7 @@ impl AlgorithmId {
     /// Hash output length in bytes; `None` for other kinds.
     pub const fn hash_len(self) -> Option<usize> {
         match self {
-            AlgorithmId::Sha256 => Some(32),
+            AlgorithmId::Sha256 | AlgorithmId::Sm3 => Some(32),
             AlgorithmId::Sha384 => Some(48),
             _ => None,
         }
@@ -102,6 +107,7 @@ impl AlgorithmId {
                 SigScheme::RsaPkcs1Sha384,
                 SigScheme::RsaPkcs1Sha512,
             ],
+            AlgorithmId::Sm2 => &[SigScheme::Sm2Sm3],
             _ => &[],
         }
     }
@@ -162,6 +168,8 @@ pub enum SigScheme {
     RsaPkcs1Sha384,
     /// RSASSA-PKCS1-v1_5 with SHA-512.
     RsaPkcs1Sha512,
+    /// SM2 with SM3 over Z || message (GB/T 32918.2), signer ID 1234567812345678; DER (r, s).
+    Sm2Sm3,
 }
 
 impl SigScheme {
@@ -177,6 +185,7 @@ impl SigScheme {
             SigScheme::RsaPkcs1Sha256 | SigScheme::RsaPkcs1Sha384 | SigScheme::RsaPkcs1Sha512 => {
                 AlgorithmId::RsaPkcs1
             }
+            SigScheme::Sm2Sm3 => AlgorithmId::Sm2,
         }
     }
 
@@ -191,6 +200,7 @@ impl SigScheme {
             | SigScheme::EcdsaP384Sha384
             | SigScheme::RsaPssSha384
             | SigScheme::RsaPkcs1Sha384 => Some(AlgorithmId::Sha384),
+            SigScheme::Sm2Sm3 => Some(AlgorithmId::Sm3),
             SigScheme::RsaPssSha512 | SigScheme::RsaPkcs1Sha512 => None,
             SigScheme::Ed25519 => None,
         }
@@ -206,7 +216,7 @@ mod tests {
         for a in AlgorithmId::ALL {
             assert_eq!(a.name().parse::<AlgorithmId>().unwrap(), *a);
         }
-        assert!("sm4-gcm-nope".parse::<AlgorithmId>().is_err());
+        assert!("sm4-ocb".parse::<AlgorithmId>().is_err());
         assert_eq!(
             "AES-128-GCM".parse::<AlgorithmId>().unwrap(),
             AlgorithmId::Aes128Gcm

@@ -32,6 +32,8 @@ pub(crate) fn tls_scheme(scheme: SigScheme) -> Option<SignatureScheme> {
         SigScheme::RsaPkcs1Sha256 => Some(SignatureScheme::RSA_PKCS1_SHA256),
         SigScheme::RsaPkcs1Sha384 => Some(SignatureScheme::RSA_PKCS1_SHA384),
         SigScheme::RsaPkcs1Sha512 => Some(SignatureScheme::RSA_PKCS1_SHA512),
+        // RFC 8998's sm2sig_sm3 is offered only with the SM suites, which rustls composes apart.
+        SigScheme::Sm2Sm3 => None,
     }
 }
 

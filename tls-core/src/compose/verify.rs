@@ -44,8 +44,9 @@ const MAPPING: &[(SignatureScheme, &[SigScheme])] = &[
 
 /// The X.509 signatureAlgorithm of a scheme (RFC 5758 §3.2, RFC 8410, RFC 4055).
 /// RSA-PSS uses the rsaEncryption key type ("legacy key", as most CAs issue).
-fn signature_alg_id(scheme: SigScheme) -> AlgorithmIdentifier {
-    match scheme {
+/// `None` for schemes webpki is not given here (SM2 chains are verified with the SM suites).
+fn signature_alg_id(scheme: SigScheme) -> Option<AlgorithmIdentifier> {
+    Some(match scheme {
         SigScheme::EcdsaP256Sha256 | SigScheme::EcdsaP384Sha256 => alg_id::ECDSA_SHA256,
         SigScheme::EcdsaP256Sha384 | SigScheme::EcdsaP384Sha384 => alg_id::ECDSA_SHA384,
         SigScheme::Ed25519 => alg_id::ED25519,
@@ -55,7 +56,8 @@ fn signature_alg_id(scheme: SigScheme) -> AlgorithmIdentifier {
         SigScheme::RsaPkcs1Sha256 => alg_id::RSA_PKCS1_SHA256,
         SigScheme::RsaPkcs1Sha384 => alg_id::RSA_PKCS1_SHA384,
         SigScheme::RsaPkcs1Sha512 => alg_id::RSA_PKCS1_SHA512,
-    }
+        SigScheme::Sm2Sm3 => return None,
+    })
 }
 
 /// One scheme verified by one engine.
@@ -64,6 +66,7 @@ struct Verifier {
     signature: &'static dyn Signature,
     scheme: SigScheme,
     public_key_alg_id: AlgorithmIdentifier,
+    signature_alg_id: AlgorithmIdentifier,
 }
 
 fn verifier(
@@ -72,10 +75,12 @@ fn verifier(
     scheme: SigScheme,
 ) -> Option<&'static dyn SignatureVerificationAlgorithm> {
     let public_key_alg_id = public_key_alg_id(scheme.algorithm())?;
+    let signature_alg_id = signature_alg_id(scheme)?;
     Some(intern(format!("{}/{scheme:?}", engine.name), || Verifier {
         signature,
         scheme,
         public_key_alg_id,
+        signature_alg_id,
     }))
 }
 
@@ -96,7 +101,7 @@ impl SignatureVerificationAlgorithm for Verifier {
     }
 
     fn signature_alg_id(&self) -> AlgorithmIdentifier {
-        signature_alg_id(self.scheme)
+        self.signature_alg_id
     }
 }
 
