@@ -8,11 +8,12 @@
 use meshtls_tls_core::Engine;
 
 /// Every engine compared, in the order their bars appear in criterion's reports.
-pub fn engines() -> [&'static Engine; 4] {
+pub fn engines() -> [&'static Engine; 5] {
     [
         &meshtls_engine_aws_lc::ENGINE,
         &meshtls_engine_ring::ENGINE,
         &meshtls_engine_boring::ENGINE,
         &meshtls_engine_openssl::ENGINE,
+        &meshtls_engine_sm::ENGINE,
     ]
 }

@@ -12,5 +12,6 @@ pub(crate) fn registry() -> Registry {
         &meshtls_engine_ring::ENGINE,
         &meshtls_engine_boring::ENGINE,
         &meshtls_engine_openssl::ENGINE,
+        &meshtls_engine_sm::ENGINE,
     ])
 }

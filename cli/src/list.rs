@@ -47,6 +47,9 @@ struct AlgorithmReport {
     algorithm: AlgorithmId,
     kind: AlgorithmKind,
     cpu_features: Vec<&'static str>,
+    /// The engine's own kernel choice, when it dispatches itself (the SM engine).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code_path: Option<String>,
 }
 
 /// Prints the report.
@@ -66,6 +69,7 @@ pub(crate) fn run(registry: &Registry, args: &EnginesArgs) -> Result<ExitCode, C
                     algorithm: a.id(),
                     kind: a.id().kind(),
                     cpu_features: a.cpu_features().names(),
+                    code_path: a.code_path(),
                 })
                 .collect(),
         })
@@ -107,9 +111,14 @@ fn render(report: &Report<'_>) -> String {
                 AlgorithmKind::KeyExchange => "key-exchange",
                 AlgorithmKind::Signature => "signature",
             };
+            let path = a
+                .code_path
+                .as_ref()
+                .map(|p| format!(" (path {p})"))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "{:<8} {:<34} {:<18} {:<13} {}",
+                "{:<8} {:<34} {:<18} {:<13} {}{path}",
                 e.name,
                 e.version,
                 a.algorithm.name(),

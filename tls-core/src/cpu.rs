@@ -63,6 +63,11 @@ impl CpuFeatures {
         CpuFeatures(self.0 | feature as u16)
     }
 
+    /// Every feature of either set.
+    pub const fn union(self, other: CpuFeatures) -> CpuFeatures {
+        CpuFeatures(self.0 | other.0)
+    }
+
     /// Whether `feature` is in the set.
     pub const fn contains(self, feature: CpuFeature) -> bool {
         self.0 & feature as u16 != 0

@@ -26,6 +26,12 @@ pub trait Algorithm: Send + Sync + Debug {
     fn cpu_features(&self) -> CpuFeatures {
         CpuFeatures::NONE
     }
+
+    /// The name of the code path that runs here, for engines that dispatch among their own
+    /// kernels (`sm4=aesni-avx2,ghash=vpclmulqdq`); `None` when the library decides internally.
+    fn code_path(&self) -> Option<String> {
+        None
+    }
 }
 
 /// An AEAD algorithm (AES-GCM, ChaCha20-Poly1305, ...).

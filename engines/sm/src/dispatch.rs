@@ -35,7 +35,7 @@ macro_rules! code_paths {
     (
         $(#[$meta:meta])*
         $vis:vis enum $name:ident for $unit:literal {
-            $($(#[$vmeta:meta])* $variant:ident = $pname:literal if [$($feat:literal),*],)+
+            $($(#[$vmeta:meta])* $variant:ident = $pname:literal if [$($feat:tt),*],)+
         }
     ) => {
         $(#[$meta])*
@@ -53,13 +53,18 @@ macro_rules! code_paths {
                 match self { $($name::$variant => $pname,)+ }
             }
 
+            /// The CPU features the path needs, as `is_x86_feature_detected!` names them.
+            pub const fn cpu_features(self) -> &'static [&'static str] {
+                match self { $($name::$variant => &[$($feat),*],)+ }
+            }
+
             /// Whether this CPU can run the path.
             pub fn is_available(self) -> bool {
                 match self {
                     $($name::$variant => {
-                        #[cfg(any(target_arch = "x86_64"))]
+                        #[cfg(target_arch = "x86_64")]
                         { true $(&& std::arch::is_x86_feature_detected!($feat))* }
-                        #[cfg(not(any(target_arch = "x86_64")))]
+                        #[cfg(not(target_arch = "x86_64"))]
                         { [$($feat),*].is_empty() }
                     })+
                 }
