@@ -10,6 +10,7 @@ use meshtls_ca::{CertificateAuthority, KeyType, Validity};
 use meshtls_tls_core::spiffe::{SpiffeId, TrustDomain};
 use serde_json::Value;
 
+/// The general-purpose engines (every TLS algorithm); `sm` has the SM algorithms only.
 const ENGINES: [&str; 4] = ["ring", "aws-lc", "openssl", "boring"];
 
 fn meshtls() -> Command {
@@ -42,14 +43,19 @@ fn engines_json_lists_every_engine_and_a_selection() {
         .iter()
         .map(|e| e["name"].as_str().unwrap())
         .collect();
-    for name in ENGINES {
-        assert!(names.contains(&name), "{name} missing from {names:?}");
+    for name in ENGINES.iter().chain(&["sm"]) {
+        assert!(names.contains(name), "{name} missing from {names:?}");
     }
     for engine in engines {
         assert!(!engine["version"].as_str().unwrap().is_empty());
         let algs = engine["algorithms"].as_array().unwrap();
         let has = |a: &str| algs.iter().any(|x| x["algorithm"] == a);
-        for a in ["aes-128-gcm", "sha256", "x25519", "p256", "ecdsa-p256"] {
+        let expected: &[&str] = if engine["name"] == "sm" {
+            &["sm4-gcm", "sm4-ccm", "sm3", "curvesm2", "sm2"]
+        } else {
+            &["aes-128-gcm", "sha256", "x25519", "p256", "ecdsa-p256"]
+        };
+        for a in expected {
             assert!(has(a), "{} lacks {a}", engine["name"]);
         }
         assert!(algs.iter().all(|a| a["cpu_features"].is_array()));
@@ -114,6 +120,113 @@ fn bench_ciphers_writes_records_for_every_backend() {
     let chart = std::fs::read_to_string(&svg).unwrap();
     assert!(chart.starts_with("<svg"));
     assert!(chart.contains("boring") && chart.contains("aes-128-gcm"));
+}
+
+/// The SM rows: catalogue SM algorithms from the engines, SM4-CTR/CBC and the peer libraries
+/// by direct calls, `--sm-paths` columns, and the goals block computed from the same run.
+#[test]
+fn bench_ciphers_measures_sm_rows_peers_and_goals() {
+    let dir = scratch("bench-sm");
+    let json = dir.join("sm.json");
+    let algs = "sm4-gcm,sm4-ctr,sm4-cbc,sm3,sm2,curvesm2,aes-128-gcm,ecdsa-p256,p256";
+    let out = run(meshtls()
+        .args(["bench", "ciphers", "--algs", algs])
+        .args([
+            "--backends",
+            "sm,openssl,rustcrypto,sm-crypto",
+            "--sm-paths",
+        ])
+        .args(["--sizes", "16384", "--duration-ms", "5"])
+        .args(["--json", json.to_str().unwrap()]));
+    assert!(out.status.success());
+    let table = String::from_utf8(out.stdout).unwrap();
+    let header = table.lines().next().unwrap();
+    for column in ["sm", "openssl", "rustcrypto", "sm-crypto", "sm/soft"] {
+        assert!(
+            header.split_whitespace().any(|c| c == column),
+            "no {column} column: {header}"
+        );
+    }
+    assert!(
+        !header.contains("ring"),
+        "--backends filters engines: {header}"
+    );
+    for row in ["sm4-gcm", "sm4-ctr", "sm4-cbc", "sm3", "sm2", "curvesm2"] {
+        assert!(
+            table.lines().any(|l| l.starts_with(&format!("{row} "))),
+            "no {row} row:\n{table}"
+        );
+    }
+    assert!(table.contains("SM goals (issue #3"), "{table}");
+    // Both cells of this goal are direct calls, measured whatever the engines do.
+    assert!(
+        table.lines().any(|l| l.contains("sm sm4-ctr encrypt 16384")
+            && l.contains("/ openssl sm4-ctr encrypt 16384")
+            && l.contains("(goal >= 15x")),
+        "{table}"
+    );
+
+    let records: Vec<Value> = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let has = |alg: &str, op: &str, backend: &str| {
+        records
+            .iter()
+            .any(|r| r["algorithm"] == alg && r["op"] == op && r["backend"] == backend)
+    };
+    let cells: &[(&str, &str, &[&str])] = &[
+        (
+            "sm4-ctr",
+            "encrypt",
+            &["sm", "openssl", "rustcrypto", "sm/soft"],
+        ),
+        (
+            "sm4-cbc",
+            "encrypt",
+            &["sm", "openssl", "rustcrypto", "sm-crypto"],
+        ),
+        (
+            "sm4-cbc",
+            "decrypt",
+            &["sm", "openssl", "rustcrypto", "sm-crypto"],
+        ),
+        ("sm4-gcm", "seal", &["sm", "rustcrypto", "sm/soft"]),
+        (
+            "sm3",
+            "hash",
+            &["sm", "openssl", "rustcrypto", "sm-crypto", "sm/soft"],
+        ),
+        ("sm2", "sign", &["sm", "openssl", "rustcrypto", "sm-crypto"]),
+        (
+            "sm2",
+            "verify",
+            &["sm", "openssl", "rustcrypto", "sm-crypto"],
+        ),
+        ("curvesm2", "exchange", &["sm", "openssl", "rustcrypto"]),
+        ("aes-128-gcm", "seal", &["openssl"]),
+    ];
+    for (alg, op, backends) in cells {
+        for backend in *backends {
+            assert!(has(alg, op, backend), "no {alg} {op} record for {backend}");
+        }
+    }
+    for r in &records {
+        let backend = r["backend"].as_str().unwrap();
+        assert!(
+            ["sm", "openssl", "rustcrypto", "sm-crypto"].contains(&backend)
+                || backend.starts_with("sm/"),
+            "{r}"
+        );
+        assert!(r["mb_per_s"].as_f64().or(r["ops_per_s"].as_f64()).unwrap() > 0.0);
+    }
+}
+
+#[test]
+fn bench_ciphers_rejects_unknown_rows_and_backends() {
+    let out = run(meshtls().args(["bench", "ciphers", "--algs", "sm4-ofb"]));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sm4-ctr"));
+    let out = run(meshtls().args(["bench", "ciphers", "--backends", "gmssl"]));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("gmssl"));
 }
 
 /// A CA and PEM files for a server and a client SVID.

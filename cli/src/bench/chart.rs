@@ -4,22 +4,26 @@
 
 use std::path::Path;
 
-use meshtls_tls_core::AlgorithmId;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::record::{CipherRecord, Op};
+use super::record::{CipherRecord, Op, Subject};
 use crate::error::CliError;
 
-/// Backend colours, readable on white and distinct in greyscale order.
-const PALETTE: [RGBColor; 6] = [
+/// Backend colours, readable on white (the "tab10" set); more backends than colours
+/// (`--sm-paths`) reuse them in order.
+const PALETTE: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
     RGBColor(214, 39, 40),
     RGBColor(148, 103, 189),
     RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
 ];
 
 const WIDTH: u32 = 1800;
@@ -29,12 +33,12 @@ const HEADER_HEIGHT: u32 = 80;
 /// One panel: an operation and its bar groups.
 struct Panel<'a> {
     op: Op,
-    groups: Vec<(AlgorithmId, Option<usize>)>,
+    groups: Vec<(Subject, Option<usize>)>,
     records: Vec<&'a CipherRecord>,
 }
 
 impl Panel<'_> {
-    fn value(&self, group: (AlgorithmId, Option<usize>), backend: &str) -> Option<f64> {
+    fn value(&self, group: (Subject, Option<usize>), backend: &str) -> Option<f64> {
         self.records
             .iter()
             .find(|r| (r.algorithm, r.metric.size()) == group && r.backend == backend)
@@ -74,6 +78,8 @@ pub(crate) fn draw(
     let ops = [
         Op::Seal,
         Op::Open,
+        Op::Encrypt,
+        Op::Decrypt,
         Op::Hash,
         Op::Exchange,
         Op::Sign,
@@ -158,6 +164,8 @@ where
     let (title, unit) = match panel.op {
         Op::Seal => ("AEAD seal", "MB/s"),
         Op::Open => ("AEAD open", "MB/s"),
+        Op::Encrypt => ("cipher mode encrypt (no authentication)", "MB/s"),
+        Op::Decrypt => ("cipher mode decrypt (no authentication)", "MB/s"),
         Op::Hash => ("hash", "MB/s"),
         Op::Exchange => ("key exchange (both sides)", "exchanges/s (log)"),
         Op::Sign => ("sign", "signatures/s (log)"),

@@ -1,4 +1,7 @@
-//! `meshtls bench ciphers`: every algorithm x backend, measured through the engine traits.
+//! `meshtls bench ciphers`: every algorithm x backend, measured through the engine traits,
+//! plus the SM rows' peer libraries and extra SM4 modes measured by direct calls
+//! ([`super::sm_peers`]) in the same run, and the SM goals computed from it
+//! ([`super::goals`]).
 
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -11,30 +14,32 @@ use meshtls_tls_core::engine::{AEAD_NONCE_LEN, AEAD_TAG_LEN};
 use meshtls_tls_core::{AlgorithmId, AlgorithmKind, ConfigError, CryptoError, Engine, Registry};
 use zeroize::Zeroizing;
 
-use super::chart;
 use super::measure::Budget;
-use super::record::{write_json, CipherRecord, Metric, Op};
-use super::table;
+use super::record::{write_json, CipherRecord, Metric, Op, Subject};
+use super::sm_peers::Peer;
+use super::{chart, goals, table};
 use crate::error::CliError;
 
-/// The default measuring time per cell: ~150 cells x (200 ms + 40 ms warm-up) stays well
-/// under a minute on a 2-core machine.
+/// The default measuring time per cell: ~230 cells (~80 of them SM rows and peers) x
+/// (200 ms + 40 ms warm-up) take about a minute on a 2-core machine.
 const DEFAULT_DURATION_MS: u64 = 200;
 
 /// The signed message: about the size of what TLS 1.3 signs, hashed first by every scheme.
-const SIGNED_MESSAGE: [u8; 64] = [0x42; 64];
+pub(super) const SIGNED_MESSAGE: [u8; 64] = [0x42; 64];
 
 /// The AEAD additional data: a TLS 1.3 record header is 5 bytes (RFC 8446, 5.2).
-const AAD: [u8; 5] = [0x17, 0x03, 0x03, 0x40, 0x11];
+pub(super) const AAD: [u8; 5] = [0x17, 0x03, 0x03, 0x40, 0x11];
 
 /// Options of `meshtls bench ciphers`.
 #[derive(Debug, Args)]
 pub(crate) struct CiphersArgs {
-    /// Algorithms to measure, comma-separated catalogue names (default: all; see `meshtls engines`).
+    /// Algorithms to measure, comma-separated: catalogue names (see `meshtls engines`) and
+    /// the SM4 modes the catalogue lacks, `sm4-ctr` and `sm4-cbc` (default: all).
     #[arg(long, value_delimiter = ',', value_name = "ALG,...")]
-    algs: Vec<AlgorithmId>,
-    /// Engines to measure, comma-separated (default: every registered engine).
-    #[arg(long, value_delimiter = ',', value_name = "ENGINE,...")]
+    algs: Vec<Subject>,
+    /// Backends to measure, comma-separated: registered engines and the SM peers
+    /// `rustcrypto` and `sm-crypto` (default: all of them).
+    #[arg(long, value_delimiter = ',', value_name = "BACKEND,...")]
     backends: Vec<String>,
     /// Message sizes in bytes for AEAD and hash throughput.
     #[arg(long, value_delimiter = ',', default_values_t = [64usize, 1024, 16384], value_name = "BYTES,...")]
@@ -49,21 +54,44 @@ pub(crate) struct CiphersArgs {
     /// a fifth of it (at most 50 ms).
     #[arg(long, default_value_t = DEFAULT_DURATION_MS, value_name = "N")]
     duration_ms: u64,
+    /// Also measure every code path of the `sm` engine this CPU runs, one column each
+    /// (`sm/soft`, ...): the path named is forced for each SM unit that has it (SM4, GHASH,
+    /// SM3; SM2's path is set per process with `MESHTLS_SM_FORCE=sm2=<path>`).
+    #[arg(long)]
+    sm_paths: bool,
 }
 
 /// One cell of the benchmark.
 #[derive(Clone, Copy, Debug)]
 struct Job {
-    engine: &'static Engine,
-    algorithm: AlgorithmId,
+    backend: Backend,
+    subject: Subject,
     work: Work,
 }
 
-/// What a cell measures; throughput cells carry their message size.
+/// Who runs a cell: a registered engine through tls-core's traits, or a peer by direct calls.
 #[derive(Clone, Copy, Debug)]
-enum Work {
+enum Backend {
+    Engine(&'static Engine),
+    Peer(Peer),
+}
+
+impl Backend {
+    fn name(self) -> String {
+        match self {
+            Backend::Engine(e) => e.name.to_owned(),
+            Backend::Peer(p) => p.name(),
+        }
+    }
+}
+
+/// What a cell measures; throughput cells carry their message size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Work {
     Seal(usize),
     Open(usize),
+    Encrypt(usize),
+    Decrypt(usize),
     Hash(usize),
     Exchange,
     Sign,
@@ -71,10 +99,12 @@ enum Work {
 }
 
 impl Work {
-    fn op(self) -> Op {
+    pub(super) fn op(self) -> Op {
         match self {
             Work::Seal(_) => Op::Seal,
             Work::Open(_) => Op::Open,
+            Work::Encrypt(_) => Op::Encrypt,
+            Work::Decrypt(_) => Op::Decrypt,
             Work::Hash(_) => Op::Hash,
             Work::Exchange => Op::Exchange,
             Work::Sign => Op::Sign,
@@ -82,28 +112,49 @@ impl Work {
         }
     }
 
-    fn size(self) -> Option<usize> {
+    pub(super) fn size(self) -> Option<usize> {
         match self {
-            Work::Seal(n) | Work::Open(n) | Work::Hash(n) => Some(n),
+            Work::Seal(n) | Work::Open(n) | Work::Encrypt(n) | Work::Decrypt(n) | Work::Hash(n) => {
+                Some(n)
+            }
             Work::Exchange | Work::Sign | Work::Verify => None,
+        }
+    }
+
+    /// Every cell of `subject`, with one throughput cell per size.
+    fn all(subject: Subject, sizes: &[usize]) -> Vec<Work> {
+        let sized = |make: fn(usize) -> Work| sizes.iter().map(move |&n| make(n));
+        match subject {
+            Subject::Algorithm(id) => match id.kind() {
+                AlgorithmKind::Aead => sized(Work::Seal).chain(sized(Work::Open)).collect(),
+                AlgorithmKind::Hash => sized(Work::Hash).collect(),
+                AlgorithmKind::KeyExchange => vec![Work::Exchange],
+                AlgorithmKind::Signature => vec![Work::Sign, Work::Verify],
+            },
+            // CTR decryption is the same operation as encryption.
+            Subject::Sm4Ctr => sized(Work::Encrypt).collect(),
+            Subject::Sm4Cbc => sized(Work::Encrypt).chain(sized(Work::Decrypt)).collect(),
         }
     }
 }
 
 /// Runs the benchmark, prints the table and writes the requested files.
 pub(crate) fn run(registry: &Registry, args: &CiphersArgs) -> Result<(), CliError> {
-    let engines = pick_engines(registry, &args.backends)?;
-    let algorithms: Vec<AlgorithmId> = if args.algs.is_empty() {
-        AlgorithmId::ALL.to_vec()
+    let (engines, peers) = pick_backends(registry, &args.backends, args.sm_paths)?;
+    let subjects: Vec<Subject> = if args.algs.is_empty() {
+        (AlgorithmId::ALL.iter().copied().map(Subject::Algorithm))
+            .chain(Subject::EXTRA)
+            .collect()
     } else {
         args.algs.clone()
     };
+    let algorithms: Vec<AlgorithmId> = subjects.iter().filter_map(|s| s.algorithm()).collect();
     if args.sizes.contains(&0) {
         return Err(CliError::Usage(
             "--sizes: sizes must be at least 1 byte".into(),
         ));
     }
-    let jobs = plan(&engines, &algorithms, &args.sizes);
+    let jobs = plan(&engines, &peers, &subjects, &args.sizes);
     if jobs.is_empty() {
         return Err(CliError::Usage(
             "no selected backend implements any selected algorithm".into(),
@@ -123,15 +174,19 @@ pub(crate) fn run(registry: &Registry, args: &CiphersArgs) -> Result<(), CliErro
     for job in &jobs {
         bar.set_message(format!(
             "{} {} {} {}",
-            job.algorithm,
-            job.engine.name,
+            job.subject,
+            job.backend.name(),
             job.work.op().name(),
             job.work.size().map(|s| s.to_string()).unwrap_or_default()
         ));
-        match measure(job, &keys, &budget) {
+        let result = match job.backend {
+            Backend::Engine(engine) => measure(engine, job, &keys, &budget),
+            Backend::Peer(peer) => peer.measure(job.subject, job.work, &budget),
+        };
+        match result {
             Ok(metric) => records.push(CipherRecord {
-                algorithm: job.algorithm,
-                backend: job.engine.name,
+                algorithm: job.subject,
+                backend: job.backend.name(),
                 op: job.work.op(),
                 metric,
             }),
@@ -139,9 +194,9 @@ pub(crate) fn run(registry: &Registry, args: &CiphersArgs) -> Result<(), CliErro
             Err(e) => bar.suspend(|| {
                 eprintln!(
                     "meshtls: skipped {} {} on {}: {e}",
-                    job.algorithm,
+                    job.subject,
                     job.work.op().name(),
-                    job.engine.name
+                    job.backend.name()
                 )
             }),
         }
@@ -149,8 +204,10 @@ pub(crate) fn run(registry: &Registry, args: &CiphersArgs) -> Result<(), CliErro
     }
     bar.finish_and_clear();
 
-    let backends: Vec<&'static str> = engines.iter().map(|e| e.name).collect();
+    let names = backend_names(&engines, &peers);
+    let backends: Vec<&str> = names.iter().map(String::as_str).collect();
     print!("{}", table::render(&records, &backends));
+    print!("{}", goals::render(&records));
     if let Some(path) = &args.json {
         write_json(path, &records)?;
     }
@@ -160,40 +217,74 @@ pub(crate) fn run(registry: &Registry, args: &CiphersArgs) -> Result<(), CliErro
     Ok(())
 }
 
-/// The registered engines named in `names` (all when empty), in registry order.
-fn pick_engines(registry: &Registry, names: &[String]) -> Result<Vec<&'static Engine>, CliError> {
+/// The registered engines and the peers named in `names` (all when empty), in registry and
+/// peer order. A peer named after an engine (`sm`, `openssl`: their rows the catalogue
+/// lacks) goes with that name; `--sm-paths` adds the path columns when `sm` is selected.
+fn pick_backends(
+    registry: &Registry,
+    names: &[String],
+    sm_paths: bool,
+) -> Result<(Vec<&'static Engine>, Vec<Peer>), CliError> {
+    let wanted = |name: &str| names.is_empty() || names.iter().any(|n| n == name);
+    let peers: Vec<Peer> = Peer::all(sm_paths)
+        .into_iter()
+        .filter(|p| wanted(&p.name()) || (matches!(p, Peer::SmPath(_)) && wanted("sm")))
+        .collect();
     for name in names {
-        registry.require(name)?;
+        let peer = Peer::all(false).iter().any(|p| p.name() == *name);
+        if !peer && registry.engine(name).is_none() {
+            let known = backend_names(registry.engines(), &Peer::all(false));
+            return Err(CliError::Usage(format!(
+                "--backends: unknown backend {name:?} (known: {})",
+                known.join(", ")
+            )));
+        }
     }
-    Ok(registry
+    let engines = registry
         .engines()
         .iter()
         .copied()
-        .filter(|e| names.is_empty() || names.iter().any(|n| n == e.name))
-        .collect())
+        .filter(|e| wanted(e.name))
+        .collect();
+    Ok((engines, peers))
 }
 
-/// Every (algorithm, engine, op, size) cell the engines can run, grouped by algorithm so
-/// that backends of one row run next to each other.
-fn plan(engines: &[&'static Engine], algorithms: &[AlgorithmId], sizes: &[usize]) -> Vec<Job> {
+/// The table's columns: engines in registry order, then the peers not named after an engine.
+fn backend_names(engines: &[&'static Engine], peers: &[Peer]) -> Vec<String> {
+    let mut names: Vec<String> = engines.iter().map(|e| e.name.to_owned()).collect();
+    for peer in peers {
+        if !names.contains(&peer.name()) {
+            names.push(peer.name());
+        }
+    }
+    names
+}
+
+/// Every (subject, backend, op, size) cell the backends can run, grouped by subject so that
+/// backends of one row run next to each other.
+fn plan(
+    engines: &[&'static Engine],
+    peers: &[Peer],
+    subjects: &[Subject],
+    sizes: &[usize],
+) -> Vec<Job> {
     let mut jobs = Vec::new();
-    for &algorithm in algorithms {
-        let sized = |make: fn(usize) -> Work| sizes.iter().map(move |&n| make(n));
-        let works: Vec<Work> = match algorithm.kind() {
-            AlgorithmKind::Aead => sized(Work::Seal).chain(sized(Work::Open)).collect(),
-            AlgorithmKind::Hash => sized(Work::Hash).collect(),
-            AlgorithmKind::KeyExchange => vec![Work::Exchange],
-            AlgorithmKind::Signature => vec![Work::Sign, Work::Verify],
-        };
-        for work in works {
-            for &engine in engines {
-                if engine.find(algorithm).is_some() {
-                    jobs.push(Job {
-                        engine,
-                        algorithm,
-                        work,
-                    });
-                }
+    for &subject in subjects {
+        for work in Work::all(subject, sizes) {
+            let engines = engines
+                .iter()
+                .filter(|e| subject.algorithm().is_some_and(|a| e.find(a).is_some()))
+                .map(|&e| Backend::Engine(e));
+            let peers = peers
+                .iter()
+                .filter(|p| p.runs(subject, work.op()))
+                .map(|&p| Backend::Peer(p));
+            for backend in engines.chain(peers) {
+                jobs.push(Job {
+                    backend,
+                    subject,
+                    work,
+                });
             }
         }
     }
@@ -222,24 +313,31 @@ fn signing_keys(
         .collect()
 }
 
-/// Measures one cell.
+/// Measures one cell of a registered engine.
 fn measure(
+    engine: &'static Engine,
     job: &Job,
     keys: &HashMap<AlgorithmId, Vec<Zeroizing<Vec<u8>>>>,
     budget: &Budget,
 ) -> Result<Metric, CliError> {
+    let algorithm = job.subject.algorithm().ok_or(CryptoError::Unsupported(
+        "engines run catalogue algorithms only",
+    ))?;
     let lacks = || ConfigError::EngineLacksAlgorithm {
-        engine: job.engine.name.to_owned(),
-        algorithm: job.algorithm,
+        engine: engine.name.to_owned(),
+        algorithm,
     };
     let throughput = |size: usize, calls_per_s: f64| Metric::Throughput {
         size,
         mb_per_s: calls_per_s * size as f64 / 1e6,
     };
     match job.work {
+        Work::Encrypt(_) | Work::Decrypt(_) => Err(CliError::Crypto(CryptoError::Unsupported(
+            "unauthenticated modes are not in the catalogue",
+        ))),
         Work::Seal(size) | Work::Open(size) => {
-            let aead = job.engine.aead(job.algorithm).ok_or_else(lacks)?;
-            let key_len = job.algorithm.aead_key_len().ok_or_else(lacks)?;
+            let aead = engine.aead(algorithm).ok_or_else(lacks)?;
+            let key_len = algorithm.aead_key_len().ok_or_else(lacks)?;
             let key = aead.new_key(&vec![0x11; key_len])?;
             let nonce = [0x22; AEAD_NONCE_LEN];
             let mut buf = vec![0x33; size];
@@ -263,7 +361,7 @@ fn measure(
             Ok(throughput(size, rate))
         }
         Work::Hash(size) => {
-            let hash = job.engine.hash(job.algorithm).ok_or_else(lacks)?;
+            let hash = engine.hash(algorithm).ok_or_else(lacks)?;
             let data = vec![0x44; size];
             let rate = budget.rate(|| {
                 black_box(hash.hash(black_box(&data)));
@@ -272,7 +370,7 @@ fn measure(
             Ok(throughput(size, rate))
         }
         Work::Exchange => {
-            let kx = job.engine.key_exchange(job.algorithm).ok_or_else(lacks)?;
+            let kx = engine.key_exchange(algorithm).ok_or_else(lacks)?;
             let exchange = || -> Result<bool, CryptoError> {
                 let initiator = kx.start()?;
                 let (share, responder_secret) = kx.respond(initiator.public_key())?;
@@ -289,17 +387,16 @@ fn measure(
             Ok(Metric::Rate { ops_per_s: rate })
         }
         Work::Sign | Work::Verify => {
-            let sig = job.engine.signature(job.algorithm).ok_or_else(lacks)?;
+            let sig = engine.signature(algorithm).ok_or_else(lacks)?;
             let key = keys
-                .get(&job.algorithm)
+                .get(&algorithm)
                 .into_iter()
                 .flatten()
                 .find_map(|pkcs8| sig.load_signing_key(pkcs8).ok())
                 .ok_or(CryptoError::Unsupported(
                     "no engine generated a key of this type that this engine loads",
                 ))?;
-            let scheme = *job
-                .algorithm
+            let scheme = *algorithm
                 .schemes()
                 .iter()
                 .find(|s| key.schemes().contains(s))

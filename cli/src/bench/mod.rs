@@ -2,9 +2,11 @@
 
 mod chart;
 mod ciphers;
+mod goals;
 mod handshake;
 mod measure;
 mod record;
+mod sm_peers;
 mod table;
 
 use std::process::ExitCode;
@@ -18,7 +20,8 @@ use crate::error::CliError;
 #[derive(Debug, Subcommand)]
 pub(crate) enum BenchCommand {
     /// AEAD seal/open and hash MB/s per size, key-exchange, sign and verify ops/s, for
-    /// every algorithm x backend; a table (ratio to the fastest backend), JSON and SVG.
+    /// every algorithm x backend, with the SM rows' peer libraries and extra SM4 modes; a
+    /// table (ratio to the fastest backend) with the SM goals under it, JSON and SVG.
     Ciphers(ciphers::CiphersArgs),
     /// Full mTLS handshakes per second over loopback TCP, client and server of the same stack
     /// in this process (resumption is off in every stack, so none is measured).

@@ -1,11 +1,81 @@
 //! The JSON records both benchmarks write, one per measurement.
 
+use std::fmt;
 use std::path::Path;
+use std::str::FromStr;
 
+use meshtls_tls_core::algorithm::UnknownAlgorithm;
 use meshtls_tls_core::AlgorithmId;
 use serde::Serialize;
 
 use crate::error::CliError;
+
+/// What a row of `bench ciphers` measures: a catalogue algorithm (every engine that has it),
+/// or an SM4 mode the catalogue lacks, measured for the peers only (see `sm_peers`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum Subject {
+    /// A catalogue algorithm.
+    Algorithm(AlgorithmId),
+    /// SM4 in CTR mode, 128-bit big-endian counter (NIST SP 800-38A, as OpenSSL's `sm4-ctr`).
+    Sm4Ctr,
+    /// SM4 in CBC mode on whole blocks, no padding (GB/T 17964 / SP 800-38A).
+    Sm4Cbc,
+}
+
+impl Subject {
+    /// The rows the catalogue lacks, in display order.
+    pub(crate) const EXTRA: [Subject; 2] = [Subject::Sm4Ctr, Subject::Sm4Cbc];
+
+    /// The name used on the command line, in tables and in JSON (`aes-128-gcm`, `sm4-ctr`).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Subject::Algorithm(id) => id.name(),
+            Subject::Sm4Ctr => "sm4-ctr",
+            Subject::Sm4Cbc => "sm4-cbc",
+        }
+    }
+
+    /// The catalogue algorithm, if this row is one.
+    pub(crate) fn algorithm(self) -> Option<AlgorithmId> {
+        match self {
+            Subject::Algorithm(id) => Some(id),
+            Subject::Sm4Ctr | Subject::Sm4Cbc => None,
+        }
+    }
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Serialize for Subject {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+/// A `--algs` name that is neither in the catalogue nor an extra row.
+#[derive(Debug, thiserror::Error)]
+#[error("{catalogue}; or one of the extra rows: sm4-ctr, sm4-cbc")]
+pub(crate) struct UnknownSubject {
+    catalogue: UnknownAlgorithm,
+}
+
+impl FromStr for Subject {
+    type Err = UnknownSubject;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let lower = s.trim().to_ascii_lowercase();
+        if let Some(extra) = Subject::EXTRA.into_iter().find(|e| e.name() == lower) {
+            return Ok(extra);
+        }
+        s.parse()
+            .map(Subject::Algorithm)
+            .map_err(|catalogue| UnknownSubject { catalogue })
+    }
+}
 
 /// What was measured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -23,6 +93,10 @@ pub(crate) enum Op {
     Sign,
     /// Verifying a signature over a 64-byte message.
     Verify,
+    /// Unauthenticated encryption in place (the SM4 modes the catalogue lacks).
+    Encrypt,
+    /// Unauthenticated decryption in place.
+    Decrypt,
 }
 
 impl Op {
@@ -35,12 +109,17 @@ impl Op {
             Op::Exchange => "exchange",
             Op::Sign => "sign",
             Op::Verify => "verify",
+            Op::Encrypt => "encrypt",
+            Op::Decrypt => "decrypt",
         }
     }
 
     /// Whether the op is measured in bytes per second (per message size) rather than calls.
     pub(crate) fn is_throughput(self) -> bool {
-        matches!(self, Op::Seal | Op::Open | Op::Hash)
+        matches!(
+            self,
+            Op::Seal | Op::Open | Op::Hash | Op::Encrypt | Op::Decrypt
+        )
     }
 }
 
@@ -84,10 +163,10 @@ impl Metric {
 /// `{"algorithm","backend","op","ops_per_s"}`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub(crate) struct CipherRecord {
-    /// The algorithm.
-    pub(crate) algorithm: AlgorithmId,
-    /// The engine that ran it.
-    pub(crate) backend: &'static str,
+    /// The algorithm (or extra SM4 mode).
+    pub(crate) algorithm: Subject,
+    /// The engine or peer library that ran it (`openssl`, `rustcrypto`, `sm/soft`, ...).
+    pub(crate) backend: String,
     /// The operation.
     pub(crate) op: Op,
     /// The result.
@@ -119,8 +198,8 @@ mod tests {
     #[test]
     fn records_have_the_documented_shape() {
         let seal = CipherRecord {
-            algorithm: AlgorithmId::Aes128Gcm,
-            backend: "openssl",
+            algorithm: Subject::Algorithm(AlgorithmId::Aes128Gcm),
+            backend: "openssl".into(),
             op: Op::Seal,
             metric: Metric::Throughput {
                 size: 16384,
@@ -132,8 +211,8 @@ mod tests {
             serde_json::json!({"algorithm":"aes-128-gcm","backend":"openssl","op":"seal","size":16384,"mb_per_s":1.5})
         );
         let sign = CipherRecord {
-            algorithm: AlgorithmId::EcdsaP256,
-            backend: "ring",
+            algorithm: Subject::Algorithm(AlgorithmId::EcdsaP256),
+            backend: "ring".into(),
             op: Op::Sign,
             metric: Metric::Rate { ops_per_s: 2.0 },
         };
@@ -141,5 +220,31 @@ mod tests {
             serde_json::to_value(&sign).unwrap(),
             serde_json::json!({"algorithm":"ecdsa-p256","backend":"ring","op":"sign","ops_per_s":2.0})
         );
+        let cbc = CipherRecord {
+            algorithm: Subject::Sm4Cbc,
+            backend: "sm-crypto".into(),
+            op: Op::Decrypt,
+            metric: Metric::Throughput {
+                size: 64,
+                mb_per_s: 3.0,
+            },
+        };
+        assert_eq!(
+            serde_json::to_value(&cbc).unwrap(),
+            serde_json::json!({"algorithm":"sm4-cbc","backend":"sm-crypto","op":"decrypt","size":64,"mb_per_s":3.0})
+        );
+    }
+
+    #[test]
+    fn subjects_parse_catalogue_and_extra_names() {
+        for s in Subject::EXTRA {
+            assert_eq!(s.name().parse::<Subject>().unwrap(), s);
+        }
+        assert_eq!(
+            "SM4-GCM".parse::<Subject>().unwrap(),
+            Subject::Algorithm(AlgorithmId::Sm4Gcm)
+        );
+        let err = "sm4-ofb".parse::<Subject>().unwrap_err().to_string();
+        assert!(err.contains("sm4-ofb") && err.contains("sm4-ctr"), "{err}");
     }
 }

@@ -3,12 +3,10 @@
 
 use std::fmt::Write;
 
-use meshtls_tls_core::AlgorithmId;
-
-use super::record::{CipherRecord, Op};
+use super::record::{CipherRecord, Op, Subject};
 
 /// A row key: records that differ only in backend share a row.
-type RowKey = (AlgorithmId, Op, Option<usize>);
+type RowKey = (Subject, Op, Option<usize>);
 
 /// Renders `records` with one column per backend of `backends`, rows in first-seen order.
 pub(crate) fn render(records: &[CipherRecord], backends: &[&str]) -> String {
@@ -72,12 +70,13 @@ pub(crate) fn render(records: &[CipherRecord], backends: &[&str]) -> String {
 mod tests {
     use super::super::record::Metric;
     use super::*;
+    use meshtls_tls_core::AlgorithmId;
 
     #[test]
     fn ratios_are_relative_to_the_fastest_backend() {
-        let rec = |backend, mb_per_s| CipherRecord {
-            algorithm: AlgorithmId::Sha256,
-            backend,
+        let rec = |backend: &str, mb_per_s| CipherRecord {
+            algorithm: Subject::Algorithm(AlgorithmId::Sha256),
+            backend: backend.to_owned(),
             op: Op::Hash,
             metric: Metric::Throughput {
                 size: 1024,

@@ -66,8 +66,9 @@ pub(crate) static RSA_PKCS1: Rsa = Rsa {
 };
 
 /// aws-lc-rs' verification algorithm for each scheme (RSA: 2048 to 8192-bit moduli).
-fn verification_alg(scheme: SigScheme) -> &'static dyn lib::VerificationAlgorithm {
-    match scheme {
+/// `None` for SM2, which this library lacks.
+fn verification_alg(scheme: SigScheme) -> Option<&'static dyn lib::VerificationAlgorithm> {
+    Some(match scheme {
         SigScheme::EcdsaP256Sha256 => &lib::ECDSA_P256_SHA256_ASN1,
         SigScheme::EcdsaP256Sha384 => &lib::ECDSA_P256_SHA384_ASN1,
         SigScheme::EcdsaP384Sha384 => &lib::ECDSA_P384_SHA384_ASN1,
@@ -79,7 +80,8 @@ fn verification_alg(scheme: SigScheme) -> &'static dyn lib::VerificationAlgorith
         SigScheme::RsaPkcs1Sha256 => &lib::RSA_PKCS1_2048_8192_SHA256,
         SigScheme::RsaPkcs1Sha384 => &lib::RSA_PKCS1_2048_8192_SHA384,
         SigScheme::RsaPkcs1Sha512 => &lib::RSA_PKCS1_2048_8192_SHA512,
-    }
+        SigScheme::Sm2Sm3 => return None,
+    })
 }
 
 /// aws-lc-rs' padding-and-hash for an RSA scheme; `None` for non-RSA schemes.
@@ -102,10 +104,9 @@ fn verify(
     message: &[u8],
     signature: &[u8],
 ) -> Result<(), CryptoError> {
-    if scheme.algorithm() != id {
-        return Err(CryptoError::WrongKeyType);
-    }
-    lib::UnparsedPublicKey::new(verification_alg(scheme), public_key)
+    let alg = verification_alg(scheme).filter(|_| scheme.algorithm() == id);
+    let alg = alg.ok_or(CryptoError::WrongKeyType)?;
+    lib::UnparsedPublicKey::new(alg, public_key)
         .verify(message, signature)
         .map_err(|_| CryptoError::BadSignature)
 }

@@ -103,7 +103,8 @@ fn key_type(id: AlgorithmId) -> Result<KeyType, CryptoError> {
     }
 }
 
-/// The digest a scheme signs over; `None` for Ed25519, which hashes internally.
+/// The digest a scheme signs over; `None` for Ed25519, which hashes internally (and for SM2,
+/// which BoringSSL lacks: `check_scheme` refuses it before any digest is chosen).
 fn message_digest(scheme: SigScheme) -> Option<MessageDigest> {
     match scheme {
         SigScheme::EcdsaP256Sha256
@@ -115,7 +116,7 @@ fn message_digest(scheme: SigScheme) -> Option<MessageDigest> {
         | SigScheme::RsaPssSha384
         | SigScheme::RsaPkcs1Sha384 => Some(MessageDigest::sha384()),
         SigScheme::RsaPssSha512 | SigScheme::RsaPkcs1Sha512 => Some(MessageDigest::sha512()),
-        SigScheme::Ed25519 => None,
+        SigScheme::Ed25519 | SigScheme::Sm2Sm3 => None,
     }
 }
 

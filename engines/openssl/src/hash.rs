@@ -1,13 +1,21 @@
-//! SHA-2 hashes and HMAC over OpenSSL.
+//! SHA-2 and SM3 hashes, and HMAC over them, with OpenSSL.
 //!
-//! Incremental hashing uses OpenSSL's `SHA256_CTX`/`SHA512_CTX` (`openssl::sha`): plain
-//! structs, so forking a transcript hash is a copy and nothing can fail. HMAC goes through
-//! `EVP_DigestSign` with an HMAC `EVP_PKEY`, OpenSSL's own construction.
+//! Incremental SHA-2 uses OpenSSL's `SHA256_CTX`/`SHA512_CTX` (`openssl::sha`): plain
+//! structs, so forking a transcript hash is a copy and nothing can fail. SM3 has no such
+//! struct in the `openssl` crate and goes through an `EVP_MD_CTX` (`openssl::hash::Hasher`),
+//! forked with `EVP_MD_CTX_copy_ex`. HMAC goes through `EVP_DigestSign` with an HMAC
+//! `EVP_PKEY`, OpenSSL's own construction.
+//!
+//! Every SM3 context is a copy of one initialised context: initialising from `EVP_sm3()`
+//! makes OpenSSL 3 fetch the provider's implementation by name each time, which costs
+//! several microseconds, more than hashing a short message; a copy reuses the fetched one.
+
+use std::sync::OnceLock;
 
 use meshtls_tls_core::cpu::{CpuFeature, CpuFeatures};
 use meshtls_tls_core::engine::{Algorithm, Digest, Hash, HashContext, HmacKey};
 use meshtls_tls_core::AlgorithmId;
-use openssl::hash::MessageDigest;
+use openssl::hash::{Hasher, MessageDigest};
 use openssl::pkey::{PKey, Private};
 use openssl::sha;
 use openssl::sign::Signer;
@@ -18,7 +26,7 @@ const SHA256_FEATURES: &[CpuFeature] = &[CpuFeature::ShaNi];
 /// SHA-384 runs the SHA-512 block function, whose fastest x86-64 path is AVX2.
 const SHA384_FEATURES: &[CpuFeature] = &[CpuFeature::Avx2];
 
-/// A SHA-2 hash with HMAC, backed by OpenSSL.
+/// A hash with HMAC, backed by OpenSSL.
 #[derive(Debug)]
 pub struct OpensslHash {
     id: AlgorithmId,
@@ -37,6 +45,12 @@ pub static SHA384: OpensslHash = OpensslHash {
     features: SHA384_FEATURES,
 };
 
+/// SM3 (GB/T 32905-2016). OpenSSL 3.0's SM3 is portable C only (`crypto/sm3/sm3.c`).
+pub static SM3: OpensslHash = OpensslHash {
+    id: AlgorithmId::Sm3,
+    features: &[],
+};
+
 impl Algorithm for OpensslHash {
     fn id(&self) -> AlgorithmId {
         self.id
@@ -51,15 +65,19 @@ impl OpensslHash {
     fn message_digest(&self) -> MessageDigest {
         match self.id {
             AlgorithmId::Sha384 => MessageDigest::sha384(),
+            AlgorithmId::Sm3 => MessageDigest::sm3(),
             _ => MessageDigest::sha256(),
         }
     }
 }
 
 impl Hash for OpensslHash {
+    /// # Panics
+    /// SM3 only, if OpenSSL cannot allocate a digest context: the trait is infallible.
     fn start(&self) -> Box<dyn HashContext> {
         match self.id {
             AlgorithmId::Sha384 => Box::new(Context::Sha384(sha::Sha384::new())),
+            AlgorithmId::Sm3 => Box::new(Context::Evp(sm3_initialised().clone())),
             _ => Box::new(Context::Sha256(sha::Sha256::new())),
         }
     }
@@ -73,18 +91,34 @@ impl Hash for OpensslHash {
     }
 }
 
-/// An incremental SHA-2 state.
+/// The initialised SM3 context every SM3 hash starts as a copy of (see the module header).
+///
+/// # Panics
+/// If OpenSSL cannot allocate or fetch SM3 the first time: the `Hash` trait is infallible.
+fn sm3_initialised() -> &'static Hasher {
+    static SM3_START: OnceLock<Hasher> = OnceLock::new();
+    SM3_START.get_or_init(|| {
+        Hasher::new(MessageDigest::sm3()).expect("OpenSSL failed to start an SM3 hash")
+    })
+}
+
+/// An incremental hash state.
 #[derive(Clone)]
 enum Context {
     Sha256(sha::Sha256),
     Sha384(sha::Sha384),
+    /// An `EVP_MD_CTX` (SM3); cloning copies it.
+    Evp(Hasher),
 }
 
 impl HashContext for Context {
+    /// # Panics
+    /// SM3 only, if OpenSSL reports a failure hashing in memory, which it cannot on valid state.
     fn update(&mut self, data: &[u8]) {
         match self {
             Context::Sha256(h) => h.update(data),
             Context::Sha384(h) => h.update(data),
+            Context::Evp(h) => h.update(data).expect("OpenSSL hash update failed"),
         }
     }
 
@@ -100,6 +134,7 @@ impl HashContext for Context {
         match *self {
             Context::Sha256(h) => Digest::new(&h.finish()),
             Context::Sha384(h) => Digest::new(&h.finish()),
+            Context::Evp(mut h) => Digest::new(&h.finish().expect("OpenSSL hash finish failed")),
         }
     }
 }

@@ -1,10 +1,18 @@
-//! Ephemeral Diffie-Hellman key exchange over OpenSSL: X25519 (RFC 7748) and the NIST
-//! curves P-256/P-384 (SEC 1), with shares in TLS wire encoding (RFC 8446 §4.2.8.2).
+//! Ephemeral Diffie-Hellman key exchange over OpenSSL: X25519 (RFC 7748), the NIST curves
+//! P-256/P-384 (SEC 1) and curveSM2 (GB/T 32918.5; plain ECDH as RFC 8998 §3.1 uses it),
+//! with shares in TLS wire encoding (RFC 8446 §4.2.8.2). For the EC groups the shared
+//! secret is the x-coordinate of the shared point (SEC 1 §3.3.1).
+//!
+//! curveSM2 cannot use `EVP_PKEY_derive`: OpenSSL 3.0 turns every EC key on the SM2 curve
+//! into an `SM2` key (`EVP_PKEY_assign`), whose provider has no key exchange. Its ECDH is
+//! therefore `EC_POINT_mul` on the validated peer point, which for a single point and
+//! scalar is OpenSSL's constant-time Montgomery ladder (`ossl_ec_scalar_mul_ladder`), the
+//! same call OpenSSL's own ECDH makes (`ecdh_simple_compute_key`; the cofactor is 1).
 
 use meshtls_tls_core::cpu::{CpuFeature, CpuFeatures};
 use meshtls_tls_core::engine::{Algorithm, KeyExchange, KxSecret, SharedSecret};
 use meshtls_tls_core::{AlgorithmId, CryptoError};
-use openssl::bn::BigNumContext;
+use openssl::bn::{BigNum, BigNumContext};
 use openssl::derive::Deriver;
 use openssl::ec::{EcGroup, EcKey, EcPoint, PointConversionForm};
 use openssl::nid::Nid;
@@ -48,6 +56,13 @@ pub static P384: OpensslKx = OpensslKx {
     features: &[],
 };
 
+/// ECDH over curveSM2 (TLS group 41, RFC 8998). OpenSSL 3.0 runs it on its generic
+/// prime-field code: it has no curve-specific code for SM2.
+pub static CURVESM2: OpensslKx = OpensslKx {
+    id: AlgorithmId::CurveSm2,
+    features: &[],
+};
+
 impl Algorithm for OpensslKx {
     fn id(&self) -> AlgorithmId {
         self.id
@@ -60,6 +75,12 @@ impl Algorithm for OpensslKx {
 
 impl KeyExchange for OpensslKx {
     fn start(&self) -> Result<Box<dyn KxSecret>, CryptoError> {
+        if self.id == AlgorithmId::CurveSm2 {
+            let group = EcGroup::from_curve_name(Nid::SM2).map_err(backend)?;
+            let key = EcKey::generate(&group).map_err(backend)?;
+            let public = uncompressed(&key)?;
+            return Ok(Box::new(Sm2KxSecret { key, public }));
+        }
         let (key, public) = match curve(self.id) {
             None => {
                 let key = PKey::generate_x25519().map_err(backend)?;
@@ -69,11 +90,7 @@ impl KeyExchange for OpensslKx {
             Some(nid) => {
                 let group = EcGroup::from_curve_name(nid).map_err(backend)?;
                 let ec = EcKey::generate(&group).map_err(backend)?;
-                let mut ctx = BigNumContext::new().map_err(backend)?;
-                let public = ec
-                    .public_key()
-                    .to_bytes(&group, PointConversionForm::UNCOMPRESSED, &mut ctx)
-                    .map_err(backend)?;
+                let public = uncompressed(&ec)?;
                 (PKey::from_ec_key(ec).map_err(backend)?, public)
             }
         };
@@ -85,11 +102,12 @@ impl KeyExchange for OpensslKx {
     }
 }
 
-/// The curve of a NIST group; `None` for X25519.
+/// The curve of an EC group; `None` for X25519.
 fn curve(id: AlgorithmId) -> Option<Nid> {
     match id {
         AlgorithmId::P256 => Some(Nid::X9_62_PRIME256V1),
         AlgorithmId::P384 => Some(Nid::SECP384R1),
+        AlgorithmId::CurveSm2 => Some(Nid::SM2),
         _ => None,
     }
 }
@@ -120,6 +138,49 @@ impl KxSecret for OpensslKxSecret {
     }
 }
 
+/// The uncompressed SEC 1 encoding of a key's public point.
+fn uncompressed(key: &EcKey<Private>) -> Result<Vec<u8>, CryptoError> {
+    let mut ctx = BigNumContext::new().map_err(backend)?;
+    key.public_key()
+        .to_bytes(key.group(), PointConversionForm::UNCOMPRESSED, &mut ctx)
+        .map_err(backend)
+}
+
+/// An ephemeral curveSM2 key (kept as an `EC_KEY`: see the module header).
+struct Sm2KxSecret {
+    key: EcKey<Private>,
+    public: Vec<u8>,
+}
+
+impl KxSecret for Sm2KxSecret {
+    fn public_key(&self) -> &[u8] {
+        &self.public
+    }
+
+    fn complete(self: Box<Self>, peer_share: &[u8]) -> Result<SharedSecret, CryptoError> {
+        let peer = ec_point_key(Nid::SM2, peer_share)?.ok_or(CryptoError::InvalidPeerShare)?;
+        let group = self.key.group();
+        let mut ctx = BigNumContext::new().map_err(backend)?;
+        let mut shared = EcPoint::new(group).map_err(backend)?;
+        shared
+            .mul2(group, peer.public_key(), self.key.private_key(), &mut ctx)
+            .map_err(backend)?;
+        // Unreachable for a validated point of order n and a private key in [1, n-1].
+        if shared.is_infinity(group) {
+            return Err(CryptoError::InvalidPeerShare);
+        }
+        // Secure-heap numbers are cleared when freed (`BN_clear_free`).
+        let mut x = BigNum::new_secure().map_err(backend)?;
+        let mut y = BigNum::new_secure().map_err(backend)?;
+        shared
+            .affine_coordinates(group, &mut x, &mut y, &mut ctx)
+            .map_err(backend)?;
+        let len = i32::try_from(group.degree().div_ceil(8))
+            .map_err(|_| CryptoError::Unsupported("field size out of range"))?;
+        Ok(SharedSecret::new(x.to_vec_padded(len).map_err(backend)?))
+    }
+}
+
 /// Parses and validates a peer's share.
 fn peer_key(id: AlgorithmId, share: &[u8]) -> Result<PKey<Public>, CryptoError> {
     match curve(id) {
@@ -132,7 +193,16 @@ fn peer_key(id: AlgorithmId, share: &[u8]) -> Result<PKey<Public>, CryptoError> 
 
 /// Parses an uncompressed SEC 1 point on curve `nid` into a public key; `Ok(None)` when the
 /// bytes are not a valid point (wrong length or form, off the curve, the point at infinity).
+/// On the SM2 curve OpenSSL 3.0 makes it an `SM2` key (see the module header).
 pub(crate) fn ec_public_key(nid: Nid, bytes: &[u8]) -> Result<Option<PKey<Public>>, CryptoError> {
+    match ec_point_key(nid, bytes)? {
+        Some(ec) => PKey::from_ec_key(ec).map(Some).map_err(backend),
+        None => Ok(None),
+    }
+}
+
+/// [`ec_public_key`] as an `EC_KEY`.
+fn ec_point_key(nid: Nid, bytes: &[u8]) -> Result<Option<EcKey<Public>>, CryptoError> {
     let group = EcGroup::from_curve_name(nid).map_err(backend)?;
     let field_len = (group.degree() as usize).div_ceil(8);
     // Exactly one uncompressed point: this also refuses the one-byte point at infinity.
@@ -150,7 +220,7 @@ pub(crate) fn ec_public_key(nid: Nid, bytes: &[u8]) -> Result<Option<PKey<Public
     if ec.check_key().is_err() {
         return Ok(None);
     }
-    PKey::from_ec_key(ec).map(Some).map_err(backend)
+    Ok(Some(ec))
 }
 
 #[cfg(test)]

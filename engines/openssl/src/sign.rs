@@ -2,6 +2,7 @@
 //! RSASSA-PSS (salt = hash length, MGF1 with the same hash) and RSASSA-PKCS1-v1_5.
 //!
 //! Private keys come in as PKCS#8 DER; public keys are the subjectPublicKey bits of an SPKI.
+//! SM2 lives in [`crate::sm2`].
 
 use std::fmt;
 
@@ -109,7 +110,8 @@ fn message_digest(scheme: SigScheme) -> Option<MessageDigest> {
         | SigScheme::RsaPssSha384
         | SigScheme::RsaPkcs1Sha384 => Some(MessageDigest::sha384()),
         SigScheme::RsaPssSha512 | SigScheme::RsaPkcs1Sha512 => Some(MessageDigest::sha512()),
-        SigScheme::Ed25519 => None,
+        // SM2 (`crate::sm2`) hashes Z || message itself; `check_scheme` refuses it here.
+        SigScheme::Ed25519 | SigScheme::Sm2Sm3 => None,
     }
 }
 

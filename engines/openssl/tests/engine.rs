@@ -161,9 +161,17 @@ fn tables_and_version() {
     let version = (ENGINE.version)();
     assert!(version.starts_with("OpenSSL 3."), "{version}");
     assert!(ENGINE.stack.is_some(), "OpenSSL brings its own TLS stack");
-    // OpenSSL 3.0 has no ML-KEM: every catalogue entry but the hybrid group.
-    assert!(ENGINE.key_exchange(AlgorithmId::X25519MlKem768).is_none());
-    assert_eq!(ENGINE.algorithms().len(), AlgorithmId::ALL.len() - 1);
+    // OpenSSL 3.0 has no ML-KEM and no SM4-GCM/CCM (3.2+): every catalogue entry but those.
+    let missing = [
+        AlgorithmId::X25519MlKem768,
+        AlgorithmId::Sm4Gcm,
+        AlgorithmId::Sm4Ccm,
+    ];
+    assert!(missing.iter().all(|id| ENGINE.find(*id).is_none()));
+    assert_eq!(
+        ENGINE.algorithms().len(),
+        AlgorithmId::ALL.len() - missing.len()
+    );
     let here = meshtls_tls_core::cpu::detected();
     for alg in ENGINE.algorithms() {
         assert_eq!(alg.cpu_features().bits() & !here.bits(), 0, "{}", alg.id());

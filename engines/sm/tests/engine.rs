@@ -10,20 +10,6 @@ use meshtls_engine_sm::ENGINE;
 use meshtls_tls_core::engine::{AEAD_NONCE_LEN, AEAD_TAG_LEN};
 use meshtls_tls_core::{AlgorithmId, CryptoError, SigScheme};
 
-/// An SM2 PKCS#8 key made by the `openssl` CLI (id-ecPublicKey with the SM2 curve OID).
-fn openssl_sm2_key() -> Vec<u8> {
-    let out = std::process::Command::new("sh")
-        .args([
-            "-c",
-            "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:SM2 \
-             | openssl pkcs8 -topk8 -nocrypt -outform DER",
-        ])
-        .output()
-        .expect("openssl CLI runs");
-    assert!(out.status.success() && !out.stdout.is_empty());
-    out.stdout
-}
-
 #[test]
 fn tables_are_consistent() {
     common::tables_are_consistent(&ENGINE);
@@ -184,7 +170,7 @@ fn curvesm2_agreement_and_invalid_shares() {
 fn sm2_sign_verify_with_own_and_openssl_keys() {
     let alg = ENGINE.signature(AlgorithmId::Sm2).unwrap();
     let msg = b"spiffe://example.org/ns/default/sa/web";
-    for pkcs8 in [alg.generate_key().unwrap().to_vec(), openssl_sm2_key()] {
+    for pkcs8 in [alg.generate_key().unwrap().to_vec(), common::sm2_key().to_vec()] {
         let key = alg.load_signing_key(&pkcs8).unwrap();
         assert_eq!(key.schemes(), [SigScheme::Sm2Sm3]);
         let public = key.public_key();

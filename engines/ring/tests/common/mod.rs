@@ -40,6 +40,11 @@ pub fn p384_key() -> &'static [u8] {
     openssl_key(&KEY, "-algorithm EC -pkeyopt ec_paramgen_curve:P-384")
 }
 
+pub fn sm2_key() -> &'static [u8] {
+    static KEY: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    openssl_key(&KEY, "-algorithm EC -pkeyopt ec_paramgen_curve:SM2")
+}
+
 pub fn ed25519_key() -> &'static [u8] {
     static KEY: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
     openssl_key(&KEY, "-algorithm ED25519")
@@ -301,7 +306,7 @@ pub fn hmac_known_answers(e: &Engine) {
 pub fn share_len(id: AlgorithmId) -> (usize, usize) {
     match id {
         AlgorithmId::X25519 => (32, 32),
-        AlgorithmId::P256 => (65, 65),
+        AlgorithmId::P256 | AlgorithmId::CurveSm2 => (65, 65),
         AlgorithmId::P384 => (97, 97),
         AlgorithmId::X25519MlKem768 => (1184 + 32, 1088 + 32),
         other => panic!("{other} is not a key exchange"),
@@ -355,7 +360,11 @@ pub fn kx_rejects_invalid_shares(e: &Engine) {
     invalid(AlgorithmId::X25519, vec![0; 32], "x25519 low-order point");
     invalid(AlgorithmId::X25519, vec![9; 31], "x25519 short share");
     invalid(AlgorithmId::X25519, vec![], "x25519 empty share");
-    for id in [AlgorithmId::P256, AlgorithmId::P384] {
+    let ec_groups = [AlgorithmId::P256, AlgorithmId::P384, AlgorithmId::CurveSm2];
+    for id in ec_groups
+        .into_iter()
+        .filter(|id| e.key_exchange(*id).is_some())
+    {
         let (len, _) = share_len(id);
         let mut off_curve = vec![1u8; len];
         off_curve[0] = 0x04;
@@ -381,7 +390,7 @@ fn sign_all(e: &Engine, id: AlgorithmId, pkcs8: &[u8]) {
     let key = alg.load_signing_key(pkcs8).unwrap();
     let public = key.public_key();
     match id {
-        AlgorithmId::EcdsaP256 => assert_eq!((public.len(), public[0]), (65, 4)),
+        AlgorithmId::EcdsaP256 | AlgorithmId::Sm2 => assert_eq!((public.len(), public[0]), (65, 4)),
         AlgorithmId::EcdsaP384 => assert_eq!((public.len(), public[0]), (97, 4)),
         AlgorithmId::Ed25519 => assert_eq!(public.len(), 32),
         _ => assert_eq!(public[0], 0x30, "RSAPublicKey is a DER SEQUENCE"),
@@ -447,6 +456,7 @@ pub fn sign_verify_round_trips(e: &Engine) -> Vec<AlgorithmId> {
             AlgorithmId::EcdsaP256 => p256_key(),
             AlgorithmId::EcdsaP384 => p384_key(),
             AlgorithmId::Ed25519 => ed25519_key(),
+            AlgorithmId::Sm2 => sm2_key(),
             _ => rsa_2048(),
         };
         sign_all(e, id, openssl_key);
