@@ -204,7 +204,7 @@ impl Peer {
     /// SM4-CBC over `size` bytes (whole blocks, no padding, except sm-crypto's API, which
     /// always pads with PKCS#7: one more block per call).
     fn sm4_cbc(self, size: usize, encrypt: bool, budget: &Budget) -> Result<f64, CliError> {
-        if size % 16 != 0 {
+        if !size.is_multiple_of(16) {
             return Err(CliError::Crypto(CryptoError::Unsupported(
                 "CBC measures whole 16-byte blocks",
             )));

@@ -59,22 +59,28 @@ fn welch_t(a: &Moments, b: &Moments) -> f64 {
 }
 
 /// Times `op` on `samples` inputs of random class and returns the largest |t| over the crops.
-/// `prepare(class, rng)` makes an input outside the timed region.
+/// `prepare(class, rng)` makes an input; all inputs are made before any timing (as dudect
+/// does), so that the work of making random inputs cannot colour the measurements.
 fn max_t<I>(
     samples: usize,
     mut prepare: impl FnMut(bool, &mut rand::rngs::ThreadRng) -> I,
     mut op: impl FnMut(&I),
 ) -> f64 {
     let mut rng = rand::thread_rng();
-    let mut timings: Vec<(bool, u64)> = Vec::with_capacity(samples);
-    for _ in 0..samples {
-        let class = rng.gen::<bool>();
-        let input = prepare(class, &mut rng);
-        let start = Instant::now();
-        op(black_box(&input));
-        let ns = start.elapsed().as_nanos() as u64;
-        timings.push((class, ns));
-    }
+    let inputs: Vec<(bool, I)> = (0..samples)
+        .map(|_| {
+            let class = rng.gen::<bool>();
+            (class, prepare(class, &mut rng))
+        })
+        .collect();
+    let timings: Vec<(bool, u64)> = inputs
+        .iter()
+        .map(|(class, input)| {
+            let start = Instant::now();
+            op(black_box(input));
+            (*class, start.elapsed().as_nanos() as u64)
+        })
+        .collect();
     let mut sorted: Vec<u64> = timings.iter().map(|(_, t)| *t).collect();
     sorted.sort_unstable();
     CROPS

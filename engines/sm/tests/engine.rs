@@ -25,7 +25,11 @@ fn tables_are_consistent() {
         ]
     );
     for alg in ENGINE.algorithms() {
-        assert!(alg.code_path().is_some(), "{} names its code path", alg.id());
+        assert!(
+            alg.code_path().is_some(),
+            "{} names its code path",
+            alg.id()
+        );
     }
 }
 
@@ -40,8 +44,10 @@ fn aead_known_answers_rfc8998() {
     let key = hex("0123456789ABCDEFFEDCBA9876543210");
     let nonce: [u8; AEAD_NONCE_LEN] = hex("00001234567800000000ABCD").try_into().unwrap();
     let aad = hex("FEEDFACEDEADBEEFFEEDFACEDEADBEEFABADDAD2");
-    let pt = hex("AAAAAAAAAAAAAAAABBBBBBBBBBBBBBBBCCCCCCCCCCCCCCCCDDDDDDDDDDDDDDDD
-                  EEEEEEEEEEEEEEEEFFFFFFFFFFFFFFFFEEEEEEEEEEEEEEEEAAAAAAAAAAAAAAAA");
+    let pt = hex(
+        "AAAAAAAAAAAAAAAABBBBBBBBBBBBBBBBCCCCCCCCCCCCCCCCDDDDDDDDDDDDDDDD
+                  EEEEEEEEEEEEEEEEFFFFFFFFFFFFFFFFEEEEEEEEEEEEEEEEAAAAAAAAAAAAAAAA",
+    );
     let cases = [
         (
             AlgorithmId::Sm4Gcm,
@@ -80,7 +86,10 @@ fn aead_tamper_and_bad_keys_rejected() {
         flipped[3] ^= 1;
         let got = key.open_in_place(&nonce, b"hdr", &mut flipped, &tag);
         assert!(matches!(got, Err(CryptoError::DecryptFailed)), "{id}");
-        assert!(flipped.iter().all(|b| *b == 0), "{id}: no plaintext released");
+        assert!(
+            flipped.iter().all(|b| *b == 0),
+            "{id}: no plaintext released"
+        );
         let mut bad_tag: [u8; AEAD_TAG_LEN] = tag;
         bad_tag[0] ^= 0x80;
         let got = key.open_in_place(&nonce, b"hdr", &mut ct.clone(), &bad_tag);
@@ -170,7 +179,10 @@ fn curvesm2_agreement_and_invalid_shares() {
 fn sm2_sign_verify_with_own_and_openssl_keys() {
     let alg = ENGINE.signature(AlgorithmId::Sm2).unwrap();
     let msg = b"spiffe://example.org/ns/default/sa/web";
-    for pkcs8 in [alg.generate_key().unwrap().to_vec(), common::sm2_key().to_vec()] {
+    for pkcs8 in [
+        alg.generate_key().unwrap().to_vec(),
+        common::sm2_key().to_vec(),
+    ] {
         let key = alg.load_signing_key(&pkcs8).unwrap();
         assert_eq!(key.schemes(), [SigScheme::Sm2Sm3]);
         let public = key.public_key();
@@ -192,7 +204,11 @@ fn sm2_sign_verify_with_own_and_openssl_keys() {
 #[test]
 fn foreign_and_garbage_keys_rejected() {
     let alg = ENGINE.signature(AlgorithmId::Sm2).unwrap();
-    for key in [common::p256_key(), common::ed25519_key(), common::rsa_2048()] {
+    for key in [
+        common::p256_key(),
+        common::ed25519_key(),
+        common::rsa_2048(),
+    ] {
         let got = alg.load_signing_key(key);
         assert!(matches!(got, Err(CryptoError::WrongKeyType)));
     }

@@ -1,10 +1,11 @@
 //! Arithmetic in GF(p) for curveSM2, p = 2^256 - 2^224 - 2^96 + 2^64 - 1 (GB/T 32918.5).
 //!
-//! Elements are four little-endian 64-bit limbs in Montgomery form (x·2^256 mod p). Because
-//! p ≡ -1 (mod 2^64) the Montgomery factor is 1, and p's sparse shape turns each reduction
-//! round into shifts and adds. Every function here is constant time and `#[inline(always)]`:
-//! the scalar-multiplication kernels are compiled once portable and once with BMI2/ADX, and
-//! this code is inlined into both (dispatch happens per scalar multiplication, never per op).
+//! Elements are four little-endian 64-bit limbs in Montgomery form (x·2^256 mod p), always
+//! fully reduced. Because p ≡ -1 (mod 2^64) the Montgomery factor is 1, and p's sparse shape
+//! turns each reduction round into shifts and adds. This file holds the portable arithmetic
+//! (`u128` products), encodings, square roots, and inversion by safegcd
+//! (`arith_safegcd.rs`); [`FieldOps`] lets the point code run on it or on the assembly of
+//! `x86_mulx.rs`. Everything is constant time unless named `_vartime`.
 
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 

@@ -43,9 +43,16 @@ const R2: [u64; 4] = [
     0x1eb5_e412_a22b_3d3b,
 ];
 
-/// An integer modulo n, the order of the SM2 base point. Always canonical (< n).
-#[derive(Clone, Copy, Debug, Default)]
+/// An integer modulo n, the order of the SM2 base point. Always canonical (< n). Often a
+/// secret: `Debug` does not print it.
+#[derive(Clone, Copy, Default)]
 pub struct Scalar(pub(crate) [u64; 4]);
+
+impl std::fmt::Debug for Scalar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Scalar(..)")
+    }
+}
 
 /// (r + carry·2^256) mod n for an input below 2n.
 #[inline(always)]
