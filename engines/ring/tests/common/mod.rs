@@ -50,6 +50,23 @@ pub fn ed25519_key() -> &'static [u8] {
     openssl_key(&KEY, "-algorithm ED25519")
 }
 
+/// The national (SM) algorithms of the catalogue: only the SM and OpenSSL engines serve them.
+pub const SM_ALGORITHMS: [AlgorithmId; 5] = [
+    AlgorithmId::Sm4Gcm,
+    AlgorithmId::Sm4Ccm,
+    AlgorithmId::Sm3,
+    AlgorithmId::CurveSm2,
+    AlgorithmId::Sm2,
+];
+
+/// How many catalogue entries are not SM algorithms (what a full non-SM engine serves).
+pub fn non_sm_catalogue_len() -> usize {
+    AlgorithmId::ALL
+        .iter()
+        .filter(|a| !SM_ALGORITHMS.contains(a))
+        .count()
+}
+
 pub fn hex(s: &str) -> Vec<u8> {
     let s: String = s.split_whitespace().collect();
     (0..s.len())
