@@ -66,7 +66,10 @@ fn tables_are_consistent() {
     assert_eq!(ENGINE.name, "ring");
     assert!((ENGINE.version)().starts_with("ring 0.17"));
     assert!(ENGINE.key_exchange(AlgorithmId::X25519MlKem768).is_none());
-    assert_eq!(ENGINE.algorithms().len(), common::non_sm_catalogue_len() - 1);
+    assert_eq!(
+        ENGINE.algorithms().len(),
+        common::non_sm_catalogue_len() - 1
+    );
 }
 
 #[test]
