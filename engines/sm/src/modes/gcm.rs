@@ -25,9 +25,9 @@ pub const MAX_DATA_LEN: u64 = (1 << 36) - 32;
 pub const MAX_AAD_LEN: u64 = (1 << 61) - 1;
 
 /// Bytes encrypted then hashed per step while sealing: the chunk stays in L1 between the
-/// two, and it is a multiple of the widest SM4 kernel batch (2 KiB for `vaes-avx2`), below
-/// which the kernels fall back to narrower, slower batches (measured: 512 B chunks seal at
-/// about half the speed of 2-16 KiB ones on this CPU; 2-16 KiB are within noise).
+/// two, and it is a multiple of the widest SM4 kernel batch (64 blocks, 1 KiB), below which
+/// the kernels fall back to narrower, slower batches (measured: 512 B chunks seal at about
+/// half the speed of 2-16 KiB ones on this CPU; 2-16 KiB are within noise).
 const CHUNK: usize = 4096;
 
 /// An SM4-GCM key: the expanded cipher key and the GHASH key powers, each on its code path.
