@@ -72,7 +72,7 @@ static TLS13_ONLY: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TL
 
 fn versions(version: TlsVersion) -> &'static [&'static rustls::SupportedProtocolVersion] {
     match version {
-        TlsVersion::Tls12 => TLS12_ONLY,
+        TlsVersion::Tlcp | TlsVersion::Tls12 => TLS12_ONLY,
         TlsVersion::Tls13 => TLS13_ONLY,
     }
 }

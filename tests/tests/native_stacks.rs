@@ -308,6 +308,7 @@ async fn mutual_tls(name: &str, key_type: KeyType, version: TlsVersion) {
             TlsVersion::Tls13 => default_group(name),
             // The hybrid is TLS 1.3 only.
             TlsVersion::Tls12 => "X25519",
+            TlsVersion::Tlcp => unreachable!("native stacks do not speak TLCP"),
         };
         assert_eq!(info.group.as_deref(), Some(group), "{case}");
         match version {
@@ -328,6 +329,7 @@ async fn mutual_tls(name: &str, key_type: KeyType, version: TlsVersion) {
                     info.suite
                 );
             }
+            TlsVersion::Tlcp => unreachable!("native stacks do not speak TLCP"),
         }
     }
     assert_eq!(s.peer.suite, c.peer.suite);
@@ -611,6 +613,7 @@ async fn client_without_certificate(name: &str, version: TlsVersion) {
     let rustls_version = match version {
         TlsVersion::Tls13 => &rustls::version::TLS13,
         TlsVersion::Tls12 => &rustls::version::TLS12,
+        TlsVersion::Tlcp => unreachable!("rustls does not speak TLCP"),
     };
     let client = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&[rustls_version])

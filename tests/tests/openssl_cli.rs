@@ -74,6 +74,7 @@ fn version_flag(version: TlsVersion) -> &'static str {
     match version {
         TlsVersion::Tls12 => "-tls1_2",
         TlsVersion::Tls13 => "-tls1_3",
+        TlsVersion::Tlcp => unreachable!("the openssl CLI does not speak TLCP"),
     }
 }
 

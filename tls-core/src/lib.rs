@@ -32,7 +32,7 @@ pub mod stack;
 pub use algorithm::{AlgorithmId, AlgorithmKind, SigScheme};
 pub use engine::Engine;
 pub use error::{ConfigError, CryptoError, PeerError, TlsError};
-pub use identity::{Credentials, IdentityStore};
+pub use identity::{Credentials, IdentityStore, SvidSet};
 
 pub use autoselect::AutoSelect;
 pub use compose::provider;

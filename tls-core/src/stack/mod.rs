@@ -34,6 +34,9 @@ pub type HandshakeFuture = Pin<Box<dyn Future<Output = Result<TlsStream, TlsErro
 /// A TLS protocol version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TlsVersion {
+    /// TLCP (GB/T 38636-2020, wire version 0x0101), the Chinese dual-certificate protocol;
+    /// spoken only by the `tlcp` stack.
+    Tlcp,
     /// TLS 1.2 (RFC 5246), ECDHE + AEAD suites only.
     Tls12,
     /// TLS 1.3 (RFC 8446).
@@ -44,14 +47,23 @@ impl TlsVersion {
     /// The name stacks report (`TLSv1.3`).
     pub const fn name(self) -> &'static str {
         match self {
+            TlsVersion::Tlcp => "TLCP",
             TlsVersion::Tls12 => "TLSv1.2",
             TlsVersion::Tls13 => "TLSv1.3",
         }
     }
 
-    /// Parses `1.2`, `1.3`, `tls1.3`, `TLSv1.3`.
+    /// Whether this is a TLS version proper (the ones rustls, OpenSSL and BoringSSL speak).
+    pub const fn is_tls(self) -> bool {
+        !matches!(self, TlsVersion::Tlcp)
+    }
+
+    /// Parses `1.2`, `1.3`, `tls1.3`, `TLSv1.3`, `tlcp`.
     pub fn parse(s: &str) -> Option<TlsVersion> {
         let s = s.trim().to_ascii_lowercase();
+        if s == "tlcp" {
+            return Some(TlsVersion::Tlcp);
+        }
         let s = s.trim_start_matches("tlsv").trim_start_matches("tls");
         match s {
             "1.2" | "12" => Some(TlsVersion::Tls12),

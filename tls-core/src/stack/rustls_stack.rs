@@ -165,17 +165,20 @@ fn restrict_provider(
 fn protocol_versions(
     policy: &TlsPolicy,
 ) -> Result<Vec<&'static SupportedProtocolVersion>, ConfigError> {
-    if policy.versions.is_empty() {
-        return Err(unsupported("TLS version", "(none)"));
-    }
-    Ok(policy
+    // TLCP is not rustls' to speak: a TLCP + TLS 1.3 listener hands TLCP hellos elsewhere.
+    let versions: Vec<&'static SupportedProtocolVersion> = policy
         .versions
         .iter()
-        .map(|v| match v {
-            TlsVersion::Tls12 => &rustls::version::TLS12,
-            TlsVersion::Tls13 => &rustls::version::TLS13,
+        .filter_map(|v| match v {
+            TlsVersion::Tls12 => Some(&rustls::version::TLS12),
+            TlsVersion::Tls13 => Some(&rustls::version::TLS13),
+            TlsVersion::Tlcp => None,
         })
-        .collect())
+        .collect();
+    if versions.is_empty() {
+        return Err(unsupported("TLS version", "(none)"));
+    }
+    Ok(versions)
 }
 
 /// The IANA name of a suite; rustls names TLS 1.3 suites `TLS13_*` where IANA says `TLS_*`.

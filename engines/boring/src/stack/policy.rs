@@ -98,6 +98,7 @@ pub(super) fn resolve(policy: &TlsPolicy) -> Result<NativePolicy, ConfigError> {
     let has_suites = |v: TlsVersion| match v {
         TlsVersion::Tls13 => tls13.as_ref().is_none_or(|s| !s.is_empty()),
         TlsVersion::Tls12 => !tls12.is_empty(),
+        TlsVersion::Tlcp => false,
     };
     let usable: Vec<TlsVersion> = policy
         .versions
@@ -132,9 +133,10 @@ fn all_tls12() -> Vec<&'static str> {
     TLS12_SUITES.iter().map(|(_, native)| *native).collect()
 }
 
+/// The native constant of a TLS version; TLCP never gets here (no suite allows it above).
 fn native_version(v: TlsVersion) -> SslVersion {
     match v {
-        TlsVersion::Tls12 => SslVersion::TLS1_2,
+        TlsVersion::Tlcp | TlsVersion::Tls12 => SslVersion::TLS1_2,
         TlsVersion::Tls13 => SslVersion::TLS1_3,
     }
 }
