@@ -3,6 +3,7 @@
 use meshtls_tls_core::spiffe::{SpiffeId, TrustDomain};
 
 use crate::key::KeyType;
+use crate::load::LoadError;
 
 /// An issuance failure: bad request (our caller's fault) or a failure of the crypto library.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -31,4 +32,23 @@ pub enum CaError {
     /// rcgen rejected the certificate parameters (e.g. a DNS name that is not IA5).
     #[error("certificate generation failed: {0}")]
     Certificate(#[from] rcgen::Error),
+    /// A certificate for (or by) an SM2 key could not be DER-encoded (e.g. a DNS name that
+    /// is not IA5).
+    #[error("certificate encoding failed: {0}")]
+    Encoding(#[from] der::Error),
+    /// The SM2 signer failed.
+    #[error("SM2 signing failed")]
+    Signing,
+    /// A private key could not be read.
+    #[error("bad private key: {0}")]
+    BadKey(&'static str),
+    /// The operation goes through rcgen, which can neither sign with nor certify SM2 keys.
+    #[error("{0} is not available with SM2 keys")]
+    Sm2Unsupported(&'static str),
+    /// TLCP certificate pairs hold SM2 keys only.
+    #[error("TLCP certificate pairs hold SM2 keys, not {0}")]
+    TlcpNeedsSm2(KeyType),
+    /// A CA could not be loaded from its certificate and key.
+    #[error("cannot load the CA: {0}")]
+    Load(#[from] LoadError),
 }

@@ -1,4 +1,4 @@
-//! What issuing a leaf returns: the chain and key in both PEM and DER.
+//! What issuing a leaf returns: the chain and key in both PEM and DER, alone or as a TLCP pair.
 
 use std::fmt;
 
@@ -37,5 +37,29 @@ impl fmt::Debug for IssuedSvid {
         f.debug_struct("IssuedSvid")
             .field("chain_der", &self.chain_der)
             .finish_non_exhaustive()
+    }
+}
+
+/// An issued TLCP (GB/T 38636-2020) certificate pair for one workload: two SM2 keys with
+/// their certificates, both carrying the workload's SPIFFE ID.
+#[derive(Debug)]
+pub struct IssuedTlcpPair {
+    /// The signing certificate (keyUsage digitalSignature), chain and key: an ordinary SM2
+    /// X.509-SVID.
+    pub sign: IssuedSvid,
+    /// The encryption certificate (keyUsage keyEncipherment, dataEncipherment,
+    /// keyAgreement), chain and key.
+    pub enc: IssuedSvid,
+}
+
+impl IssuedTlcpPair {
+    /// Loads the pair into tls-core: (signing SVID, encryption SVID), each re-checked
+    /// ([`Svid::from_der`], [`Svid::encryption_from_der`]); they go in an `SvidSet` as its
+    /// `svid` (or an alternate) and its `encryption`.
+    pub fn to_svids(&self) -> Result<(Svid, Svid), ConfigError> {
+        let sign = self.sign.to_svid()?;
+        let enc =
+            Svid::encryption_from_der(self.enc.chain_der.clone(), self.enc.key_der.clone_key())?;
+        Ok((sign, enc))
     }
 }

@@ -34,9 +34,34 @@ impl Validity {
 
     /// The window as rcgen's time type, rejecting empty windows.
     pub(crate) fn to_rcgen(self) -> Result<(time::OffsetDateTime, time::OffsetDateTime), CaError> {
+        self.check()?;
+        Ok((self.not_before.into(), self.not_after.into()))
+    }
+
+    /// The window as x509-cert's type, rejecting empty windows. Like rcgen, times before
+    /// 2050 are UTCTime and later ones GeneralizedTime (RFC 5280 section 4.1.2.5), whole
+    /// seconds.
+    pub(crate) fn to_x509(self) -> Result<x509_cert::time::Validity, CaError> {
+        self.check()?;
+        Ok(x509_cert::time::Validity {
+            not_before: x509_time(self.not_before)?,
+            not_after: x509_time(self.not_after)?,
+        })
+    }
+
+    fn check(self) -> Result<(), CaError> {
         if self.not_after <= self.not_before {
             return Err(CaError::EmptyValidity);
         }
-        Ok((self.not_before.into(), self.not_after.into()))
+        Ok(())
+    }
+}
+
+/// One instant as RFC 5280 wants it: UTCTime through 2049, GeneralizedTime after.
+fn x509_time(t: SystemTime) -> Result<x509_cert::time::Time, CaError> {
+    use der::asn1::{GeneralizedTime, UtcTime};
+    match UtcTime::from_system_time(t) {
+        Ok(utc) => Ok(utc.into()),
+        Err(_) => Ok(GeneralizedTime::from_system_time(t)?.into()),
     }
 }

@@ -8,6 +8,7 @@
 
 mod backend_args;
 mod bench;
+mod cert;
 mod engines;
 mod error;
 mod list;
@@ -36,6 +37,9 @@ enum Command {
     /// Measure engines and TLS stacks.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Make a CA, X.509-SVIDs (SM2 included) and TLCP certificate pairs as PEM files.
+    #[command(subcommand)]
+    Cert(cert::CertCommand),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +56,7 @@ fn main() -> ExitCode {
         Command::Engines(args) => list::run(&registry, &args),
         Command::Tls(cmd) => tls::run(&registry, *cmd),
         Command::Bench(cmd) => bench::run(&registry, cmd),
+        Command::Cert(cmd) => cert::run(cmd),
     };
     match result {
         Ok(code) => code,

@@ -14,3 +14,4 @@ pub mod pki;
 pub mod process;
 pub mod raw;
 pub mod stacks;
+pub mod tongsuo;

@@ -393,6 +393,7 @@ async fn policy_pins_suite_and_group(name: &str) {
             versions: vec![TlsVersion::Tls12, TlsVersion::Tls13],
             suites: Some(vec![suite.into()]),
             groups: Some(groups.iter().map(|g| g.to_string()).collect()),
+            ..TlsPolicy::default()
         };
         let server = config(
             name,
@@ -439,6 +440,7 @@ fn unsupported_policy_is_a_config_error(name: &str) {
             versions: vec![TlsVersion::Tls13],
             suites,
             groups,
+            ..TlsPolicy::default()
         };
         let cfg = config(
             name,

@@ -107,7 +107,7 @@ impl AlgorithmId {
                 SigScheme::RsaPkcs1Sha384,
                 SigScheme::RsaPkcs1Sha512,
             ],
-            AlgorithmId::Sm2 => &[SigScheme::Sm2Sm3],
+            AlgorithmId::Sm2 => &[SigScheme::Sm2Sm3, SigScheme::Sm2Sm3Tls13],
             _ => &[],
         }
     }
@@ -168,9 +168,20 @@ pub enum SigScheme {
     RsaPkcs1Sha384,
     /// RSASSA-PKCS1-v1_5 with SHA-512.
     RsaPkcs1Sha512,
-    /// SM2 with SM3 over Z || message (GB/T 32918.2), signer ID 1234567812345678; DER (r, s).
+    /// SM2 with SM3 over Z || message (GB/T 32918.2), signer ID 1234567812345678
+    /// ([`SM2_DEFAULT_ID`]); DER (r, s). Certificates and TLCP sign with it.
     Sm2Sm3,
+    /// SM2 with SM3 as TLS 1.3 CertificateVerify uses it (RFC 8998 `sm2sig_sm3`, 0x0708):
+    /// signer ID "TLSv1.3+GM+Cipher+Suite" ([`SM2_TLS13_ID`]); DER (r, s).
+    Sm2Sm3Tls13,
 }
+
+/// The SM2 signer ID of certificates and TLCP (GB/T 35276-2017 §5.2 default).
+pub const SM2_DEFAULT_ID: &[u8] = b"1234567812345678";
+
+/// The SM2 signer ID of TLS 1.3 CertificateVerify with `sm2sig_sm3`, as Tongsuo and GmSSL
+/// implement RFC 8998.
+pub const SM2_TLS13_ID: &[u8] = b"TLSv1.3+GM+Cipher+Suite";
 
 impl SigScheme {
     /// The signature algorithm (key type) this scheme belongs to.
@@ -185,7 +196,7 @@ impl SigScheme {
             SigScheme::RsaPkcs1Sha256 | SigScheme::RsaPkcs1Sha384 | SigScheme::RsaPkcs1Sha512 => {
                 AlgorithmId::RsaPkcs1
             }
-            SigScheme::Sm2Sm3 => AlgorithmId::Sm2,
+            SigScheme::Sm2Sm3 | SigScheme::Sm2Sm3Tls13 => AlgorithmId::Sm2,
         }
     }
 
@@ -200,9 +211,18 @@ impl SigScheme {
             | SigScheme::EcdsaP384Sha384
             | SigScheme::RsaPssSha384
             | SigScheme::RsaPkcs1Sha384 => Some(AlgorithmId::Sha384),
-            SigScheme::Sm2Sm3 => Some(AlgorithmId::Sm3),
+            SigScheme::Sm2Sm3 | SigScheme::Sm2Sm3Tls13 => Some(AlgorithmId::Sm3),
             SigScheme::RsaPssSha512 | SigScheme::RsaPkcs1Sha512 => None,
             SigScheme::Ed25519 => None,
+        }
+    }
+
+    /// The SM2 signer ID (hashed into Z) of an SM2 scheme; `None` for other key types.
+    pub const fn sm2_id(self) -> Option<&'static [u8]> {
+        match self {
+            SigScheme::Sm2Sm3 => Some(SM2_DEFAULT_ID),
+            SigScheme::Sm2Sm3Tls13 => Some(SM2_TLS13_ID),
+            _ => None,
         }
     }
 }
@@ -228,6 +248,7 @@ mod tests {
         for a in AlgorithmId::ALL {
             for s in a.schemes() {
                 assert_eq!(s.algorithm(), *a);
+                assert_eq!(s.sm2_id().is_some(), *a == AlgorithmId::Sm2);
             }
         }
     }

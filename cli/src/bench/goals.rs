@@ -1,12 +1,13 @@
-//! The SM engine's performance goals (issue #3) as ratios of two cells of the same run,
-//! printed under the `bench ciphers` table. A goal whose two cells were not both measured
-//! (left out by `--algs`, `--backends` or `--sizes`, or skipped) is not printed.
+//! The SM performance goals as ratios of two cells of the same run: the SM engine's (issue
+//! #3) under the `bench ciphers` table, SM TLS handshakes (issue #4) under `bench handshake`,
+//! and SM4-GCM record throughput (issue #4) under `bench transfer`. A goal whose two cells
+//! were not both measured (left out by the command's options, or skipped) is not printed.
 
 use std::fmt::Write;
 
 use meshtls_tls_core::AlgorithmId;
 
-use super::record::{CipherRecord, Op, Subject};
+use super::record::{CipherRecord, HandshakeRecord, Op, Subject, TransferRecord};
 
 /// The message size of the throughput goals: one full TLS record (RFC 8446 §5.1).
 const RECORD: Option<usize> = Some(16 * 1024);
@@ -138,6 +139,130 @@ pub(crate) fn render(records: &[CipherRecord]) -> String {
     format!("SM goals (issue #3; ratios of this run's cells):\n{out}")
 }
 
+// === SM TLS goals (issue #4) ===
+
+/// A cell of `bench handshake` or `bench transfer`: a client and server stack and a suite.
+#[derive(Clone, Copy, Debug)]
+struct TlsCell {
+    client: &'static str,
+    server: &'static str,
+    suite: &'static str,
+}
+
+/// Both sides on `stack`.
+const fn same(stack: &'static str, suite: &'static str) -> TlsCell {
+    TlsCell {
+        client: stack,
+        server: stack,
+        suite,
+    }
+}
+
+impl TlsCell {
+    fn label(self) -> String {
+        if self.client == self.server {
+            format!("{} {}", self.client, self.suite)
+        } else {
+            format!("{}>{} {}", self.client, self.server, self.suite)
+        }
+    }
+}
+
+/// A goal: `ours / theirs >= at_least`.
+#[derive(Clone, Copy, Debug)]
+struct TlsGoal {
+    ours: TlsCell,
+    theirs: TlsCell,
+    at_least: f64,
+}
+
+/// Full mutual handshakes/s: RFC 8998 against standard TLS 1.3 on the same stack, and TLCP
+/// ECDHE against Tongsuo's.
+const HANDSHAKE_GOALS: [TlsGoal; 2] = [
+    TlsGoal {
+        ours: same("rustls", "TLS_SM4_GCM_SM3"),
+        theirs: same("rustls", "TLS_AES_128_GCM_SHA256"),
+        at_least: 1.0,
+    },
+    TlsGoal {
+        ours: same("tlcp", "ECDHE_SM4_GCM_SM3"),
+        theirs: same("tongsuo", "ECDHE_SM4_GCM_SM3"),
+        at_least: 1.5,
+    },
+];
+
+/// Record throughput over loopback: SM4-GCM (RFC 8998 on rustls, and TLCP) against
+/// AES-128-GCM on rustls.
+const TRANSFER_GOALS: [TlsGoal; 2] = [
+    TlsGoal {
+        ours: same("rustls", "TLS_SM4_GCM_SM3"),
+        theirs: same("rustls", "TLS_AES_128_GCM_SHA256"),
+        at_least: 0.7,
+    },
+    TlsGoal {
+        ours: same("tlcp", "ECDHE_SM4_GCM_SM3"),
+        theirs: same("rustls", "TLS_AES_128_GCM_SHA256"),
+        at_least: 0.7,
+    },
+];
+
+/// The goals block for `bench handshake`; empty when no goal had both cells measured.
+pub(crate) fn render_handshake(records: &[HandshakeRecord]) -> String {
+    let value = |cell: TlsCell| {
+        records
+            .iter()
+            .find(|r| r.client == cell.client && r.server == cell.server && r.suite == cell.suite)
+            .map(|r| r.handshakes_per_s)
+    };
+    render_tls(
+        "SM TLS handshake goals (issue #4; handshakes/s of this run)",
+        &HANDSHAKE_GOALS,
+        value,
+    )
+}
+
+/// The goals block for `bench transfer`; empty when no goal had both cells measured.
+pub(crate) fn render_transfer(records: &[TransferRecord]) -> String {
+    let value = |cell: TlsCell| {
+        records
+            .iter()
+            .find(|r| r.stack == cell.client && cell.client == cell.server && r.suite == cell.suite)
+            .map(|r| r.mb_per_s)
+    };
+    render_tls(
+        "SM record-throughput goals (issue #4; MB/s of this run)",
+        &TRANSFER_GOALS,
+        value,
+    )
+}
+
+fn render_tls(title: &str, goals: &[TlsGoal], value: impl Fn(TlsCell) -> Option<f64>) -> String {
+    let mut out = String::new();
+    for goal in goals {
+        let measured = |cell| value(cell).filter(|v| *v > 0.0);
+        let (Some(ours), Some(theirs)) = (measured(goal.ours), measured(goal.theirs)) else {
+            continue;
+        };
+        let ratio = ours / theirs;
+        let verdict = if ratio >= goal.at_least {
+            "met"
+        } else {
+            "MISSED"
+        };
+        let _ = writeln!(
+            out,
+            "  {:<26} / {:<32} = {ratio:>6.2}x  (goal >= {}x: {verdict})",
+            goal.ours.label(),
+            goal.theirs.label(),
+            goal.at_least
+        );
+    }
+    if out.is_empty() {
+        return out;
+    }
+    format!("{title}:\n{out}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::record::Metric;
@@ -183,5 +308,81 @@ mod tests {
         ];
         let text = render(&records);
         assert!(text.contains("1.00x") && text.contains("MISSED"), "{text}");
+    }
+
+    fn handshake(
+        client: &'static str,
+        server: &'static str,
+        suite: &'static str,
+        v: f64,
+    ) -> HandshakeRecord {
+        HandshakeRecord {
+            client,
+            server,
+            protocol: "TLSv1.3",
+            suite,
+            group: None,
+            key: "sm2",
+            mode: "full",
+            handshakes_per_s: v,
+        }
+    }
+
+    #[test]
+    fn handshake_goals_compare_cells_of_the_run() {
+        assert_eq!(render_handshake(&[]), "");
+        let records = [
+            handshake("rustls", "rustls", "TLS_AES_128_GCM_SHA256", 100.0),
+            handshake("rustls", "rustls", "TLS_SM4_GCM_SM3", 120.0),
+            handshake("tlcp", "tlcp", "ECDHE_SM4_GCM_SM3", 100.0),
+            handshake("tlcp", "tongsuo", "ECDHE_SM4_GCM_SM3", 500.0),
+        ];
+        let text = render_handshake(&records);
+        let lines: Vec<&str> = text.lines().collect();
+        // The TLCP goal needs Tongsuo on both sides: a mixed row does not stand in for it.
+        assert_eq!(lines.len(), 2, "{text}");
+        assert!(lines[0].starts_with("SM TLS handshake goals"), "{text}");
+        assert!(lines[1].contains("rustls TLS_SM4_GCM_SM3"), "{text}");
+        assert!(
+            lines[1].contains("1.20x") && lines[1].contains("met"),
+            "{text}"
+        );
+        let with_tongsuo = [
+            handshake("tlcp", "tlcp", "ECDHE_SM4_GCM_SM3", 100.0),
+            handshake("tongsuo", "tongsuo", "ECDHE_SM4_GCM_SM3", 100.0),
+        ];
+        let text = render_handshake(&with_tongsuo);
+        assert!(
+            text.contains("1.00x") && text.contains("goal >= 1.5x: MISSED"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn transfer_goals_compare_sm4_gcm_with_aes_128_gcm() {
+        let rec = |stack, suite, mb_per_s| TransferRecord {
+            stack,
+            protocol: "TLSv1.3",
+            suite,
+            bytes: 1,
+            write_size: 1,
+            mb_per_s,
+        };
+        let records = [
+            rec("rustls", "TLS_AES_128_GCM_SHA256", 1000.0),
+            rec("rustls", "TLS_SM4_GCM_SM3", 800.0),
+            rec("tlcp", "ECDHE_SM4_GCM_SM3", 500.0),
+        ];
+        let text = render_transfer(&records);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert!(
+            lines[1].contains("0.80x") && lines[1].contains("met"),
+            "{text}"
+        );
+        assert!(
+            lines[2].contains("tlcp ECDHE_SM4_GCM_SM3") && lines[2].contains("MISSED"),
+            "{text}"
+        );
     }
 }

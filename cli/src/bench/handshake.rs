@@ -1,85 +1,178 @@
-//! `meshtls bench handshake`: mutual-TLS handshakes per second over loopback TCP, client and
-//! server of the same stack in this process, with ECDSA P-256 SVIDs issued in-process.
+//! `meshtls bench handshake`: full mutual handshakes per second over loopback TCP, one row per
+//! protocol x peer pair, in one run:
 //!
-//! Only full handshakes are measured: every stack turns session resumption off (so that each
-//! connection re-verifies its peer against the current bundles), and the stack API offers no
-//! way to turn it on.
+//! - standard TLS 1.3 (AES-128-GCM, X25519, ECDSA P-256 SVIDs) on rustls, OpenSSL, BoringSSL;
+//! - RFC 8998 (TLS_SM4_GCM_SM3, curveSM2, sm2sig_sm3, SM2 SVIDs) on rustls;
+//! - TLCP ECC_SM4_GCM_SM3 and ECDHE_SM4_GCM_SM3 (SM2 sign + enc pairs) on the `tlcp` stack;
+//! - with `--tongsuo DIR`, Tongsuo 8.5 speaking the SM rows as client and server both (see
+//!   [`super::tongsuo`]), and against each meshtls stack in both directions.
+//!
+//! meshtls client and server of a row run in this process on one tokio runtime. Every
+//! connection is a handshake followed by a one-byte round trip, so that both sides have
+//! finished (the server has verified the client) before the next starts; the client checks
+//! that the row's suite and group were negotiated. Only full handshakes are measured: every
+//! stack turns session resumption off (each connection re-verifies its peer against the
+//! current bundles) and the stack API offers no way to turn it on; the Tongsuo driver turns
+//! it off too. The SM goals of issue #4 follow the table ([`super::goals`]).
 
 use std::fmt::Write;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use meshtls_ca::{CertificateAuthority, KeyType, Validity};
-use meshtls_tls_core::spiffe::{Authorizer, SpiffeId, TrustBundleSet, TrustDomain};
-use meshtls_tls_core::stack::{
-    ConnectOptions, StackConfig, TlsAcceptor, TlsConnector, TlsPolicy, TlsStack,
-};
-use meshtls_tls_core::{IdentityStore, Registry, TlsError};
+use meshtls_tls_core::spiffe::SpiffeId;
+use meshtls_tls_core::stack::{ConnectOptions, PeerInfo, TlsAcceptor, TlsConnector, TlsStack};
+use meshtls_tls_core::{Registry, TlsError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::runtime::Runtime;
 
+use super::flavor::{Flavor, TLCP_ECC_GCM, TLCP_ECDHE_GCM, TLS13_AES_128_GCM, TLS13_SM4_GCM};
+use super::goals;
+use super::pki::BenchPki;
 use super::record::{write_json, HandshakeRecord};
+use super::tongsuo::{Driver, TongsuoError, TongsuoTree};
 use crate::backend_args::BackendArgs;
 use crate::error::CliError;
-use crate::stacks;
 
-/// The in-process trust domain; nothing outside this process trusts it.
-const TRUST_DOMAIN: &str = "bench.meshtls.test";
 /// Handshakes run before measuring, to fill caches and start threads.
 const WARMUP_HANDSHAKES: u32 = 5;
-/// Lifetime of the in-process SVIDs.
-const SVID_LIFETIME: Duration = Duration::from_secs(3600);
+/// The rows' protocols, in table order.
+const FLAVORS: [Flavor; 4] = [
+    TLS13_AES_128_GCM,
+    TLS13_SM4_GCM,
+    TLCP_ECC_GCM,
+    TLCP_ECDHE_GCM,
+];
+/// The name Tongsuo's rows carry.
+const TONGSUO: &str = "tongsuo";
 
 /// Options of `meshtls bench handshake`.
 #[derive(Debug, Args)]
 pub(crate) struct HandshakeArgs {
-    /// Stacks to measure, comma-separated (default: rustls and every engine's native stack).
+    /// meshtls stacks to measure, comma-separated (default: rustls and every engine's own
+    /// stack: openssl, boring, tlcp).
     #[arg(long, value_delimiter = ',', value_name = "STACK,...")]
     stacks: Vec<String>,
+    /// A built Tongsuo 8.5 tree (holding libssl.a, libcrypto.a and include/, or a `src/`
+    /// that does; the interop tests build one under target/tongsuo-*): adds Tongsuo's TLCP
+    /// and RFC 8998 rows, driven by a small C program compiled now with `cc`.
+    #[arg(long, value_name = "DIR")]
+    tongsuo: Option<PathBuf>,
     /// Also write the records as a JSON array to FILE.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
-    /// Measuring time per stack in milliseconds.
+    /// Measuring time per row in milliseconds.
     #[arg(long, default_value_t = 2000, value_name = "N")]
     duration_ms: u64,
     #[command(flatten)]
     backend: BackendArgs,
 }
 
-/// Both sides' configurations, sharing one CA.
-struct Pair {
-    server: StackConfig,
-    client: StackConfig,
-    server_id: SpiffeId,
+/// One side of a row.
+#[derive(Clone, Copy, Debug)]
+enum Peer {
+    /// A meshtls stack in this process.
+    Meshtls(&'static dyn TlsStack),
+    /// The Tongsuo driver.
+    Tongsuo,
 }
 
-/// Runs the benchmark and prints the table.
+impl Peer {
+    fn name(self) -> &'static str {
+        match self {
+            Peer::Meshtls(stack) => stack.name(),
+            Peer::Tongsuo => TONGSUO,
+        }
+    }
+}
+
+/// One measurement: a protocol between a client and a server.
+#[derive(Clone, Copy, Debug)]
+struct Row {
+    flavor: Flavor,
+    client: Peer,
+    server: Peer,
+}
+
+/// Why a row could not be measured (the run goes on without it).
+#[derive(Debug, thiserror::Error)]
+enum RowError {
+    /// A meshtls stack failed.
+    #[error(transparent)]
+    Meshtls(#[from] CliError),
+    /// The Tongsuo driver failed.
+    #[error(transparent)]
+    Tongsuo(#[from] TongsuoError),
+    /// The handshake agreed on something other than the row's protocol.
+    #[error("{0}")]
+    Negotiated(String),
+}
+
+impl From<TlsError> for RowError {
+    fn from(e: TlsError) -> Self {
+        RowError::Meshtls(e.into())
+    }
+}
+
+impl From<std::io::Error> for RowError {
+    fn from(e: std::io::Error) -> Self {
+        RowError::Meshtls(e.into())
+    }
+}
+
+/// What every row shares.
+struct Bench {
+    pki: BenchPki,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+    tongsuo: Option<Driver>,
+    duration: Duration,
+    runtime: Runtime,
+}
+
+/// Runs the benchmark and prints the table and the goals.
 pub(crate) fn run(registry: &Registry, args: &HandshakeArgs) -> Result<(), CliError> {
-    let selected: Vec<&'static dyn TlsStack> = if args.stacks.is_empty() {
-        stacks::all(registry)
-    } else {
-        args.stacks
-            .iter()
-            .map(|name| stacks::find(registry, name))
-            .collect::<Result<_, _>>()?
+    let selected = super::selected_stacks(registry, &args.stacks)?;
+    let pki = BenchPki::issue()?;
+    let tongsuo = match &args.tongsuo {
+        None => {
+            eprintln!(
+                "meshtls: Tongsuo rows skipped: pass --tongsuo DIR, a built Tongsuo tree \
+                 (the interop tests build one under target/tongsuo-*/src)"
+            );
+            None
+        }
+        Some(dir) => {
+            let built = TongsuoTree::locate(dir).and_then(|tree| {
+                eprintln!("meshtls: compiling the Tongsuo driver against {tree}...");
+                Driver::build(&tree, &pki)
+            });
+            Some(built.map_err(|e| CliError::Usage(e.to_string()))?)
+        }
     };
-    let pair = issue_pair(args.backend.provider(registry)?)?;
-    let duration = Duration::from_millis(args.duration_ms.max(1));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let bench = Bench {
+        provider: args.backend.provider(registry)?,
+        pki,
+        duration: Duration::from_millis(args.duration_ms.max(1)),
+        runtime: tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?,
+        tongsuo,
+    };
     let mut records = Vec::new();
-    for stack in selected {
-        eprintln!("meshtls: measuring {} full handshakes...", stack.name());
-        match runtime.block_on(measure(stack, &pair, duration)) {
-            Ok(rate) => records.push(HandshakeRecord {
-                stack: stack.name(),
-                mode: "full",
-                handshakes_per_s: rate,
-            }),
-            Err(e) => eprintln!("meshtls: {} skipped: {e}", stack.name()),
+    for row in rows(&selected, bench.tongsuo.is_some()) {
+        let label = format!(
+            "{} -> {} {}",
+            row.client.name(),
+            row.server.name(),
+            row.flavor.suite
+        );
+        eprintln!("meshtls: measuring {label} full handshakes...");
+        match bench.measure(row) {
+            Ok(rate) => records.push(record(row, rate)),
+            Err(e) => eprintln!("meshtls: {label} skipped: {e}"),
         }
     }
     eprintln!(
@@ -87,98 +180,182 @@ pub(crate) fn run(registry: &Registry, args: &HandshakeArgs) -> Result<(), CliEr
          (each connection re-verifies its peer) and the stack API cannot turn it on"
     );
     print!("{}", render(&records));
+    print!("{}", goals::render_handshake(&records));
     if let Some(path) = &args.json {
         write_json(path, &records)?;
     }
     if records.is_empty() {
-        return Err(CliError::Usage("no stack completed a handshake".into()));
+        return Err(CliError::Usage("no row completed a handshake".into()));
     }
     Ok(())
 }
 
-/// A P-256 CA and one server and one client SVID under it.
-fn issue_pair(provider: Arc<rustls::crypto::CryptoProvider>) -> Result<Pair, CliError> {
-    let ca_err = |e: meshtls_ca::CaError| CliError::Usage(format!("issuing bench SVIDs: {e}"));
-    let td = TrustDomain::parse(TRUST_DOMAIN)
-        .map_err(|e| CliError::Usage(format!("bench trust domain: {e}")))?;
-    let validity = Validity::starting_now(SVID_LIFETIME);
-    let ca = CertificateAuthority::new(td.clone(), KeyType::EcdsaP256, validity).map_err(ca_err)?;
-    let config = |path: &str| -> Result<(StackConfig, SpiffeId), CliError> {
-        let id = SpiffeId::new(td.clone(), path)
-            .map_err(|e| CliError::Usage(format!("bench SPIFFE ID: {e}")))?;
-        let svid = ca
-            .issue_svid(&id, KeyType::EcdsaP256, validity)
-            .map_err(ca_err)?
-            .to_svid()?;
-        let mut bundles = TrustBundleSet::new();
-        bundles.add(td.clone(), vec![ca.ca_der().clone()]);
-        let config = StackConfig {
-            identity: IdentityStore::new(svid, bundles),
-            authorizer: Authorizer::any_trusted(),
-            policy: TlsPolicy::default(),
-            provider: provider.clone(),
-        };
-        Ok((config, id))
-    };
-    let (server, server_id) = config("/bench/server")?;
-    let (client, _) = config("/bench/client")?;
-    Ok(Pair {
-        server,
-        client,
-        server_id,
-    })
+/// The rows for `stacks` (and Tongsuo), grouped by protocol.
+fn rows(stacks: &[&'static dyn TlsStack], tongsuo: bool) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for flavor in FLAVORS {
+        let speakers = stacks.iter().filter(|s| flavor.spoken_by(s.name()));
+        for &stack in speakers.clone() {
+            let peer = Peer::Meshtls(stack);
+            rows.push(Row {
+                flavor,
+                client: peer,
+                server: peer,
+            });
+        }
+        if !tongsuo || flavor.tongsuo.is_none() {
+            continue;
+        }
+        rows.push(Row {
+            flavor,
+            client: Peer::Tongsuo,
+            server: Peer::Tongsuo,
+        });
+        for &stack in speakers {
+            let peer = Peer::Meshtls(stack);
+            rows.push(Row {
+                flavor,
+                client: peer,
+                server: Peer::Tongsuo,
+            });
+            rows.push(Row {
+                flavor,
+                client: Peer::Tongsuo,
+                server: peer,
+            });
+        }
+    }
+    rows
 }
 
-/// Handshakes per second for `stack` against itself over loopback.
-async fn measure(
-    stack: &'static dyn TlsStack,
-    pair: &Pair,
-    duration: Duration,
-) -> Result<f64, CliError> {
-    let acceptor = stack.acceptor(&pair.server)?;
-    let connector = stack.connector(&pair.client)?;
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let server = tokio::spawn(serve(listener, acceptor));
-    let options = ConnectOptions {
-        expect_id: Some(pair.server_id.clone()),
-        server_name: None,
-    };
-    let once = || one_handshake(addr, connector.as_ref(), options.clone());
-    let result = async {
-        for _ in 0..WARMUP_HANDSHAKES {
-            once().await?;
-        }
-        let start = Instant::now();
-        let mut count: u64 = 0;
-        loop {
-            once().await?;
-            count += 1;
-            let elapsed = start.elapsed();
-            if elapsed >= duration {
-                return Ok::<f64, CliError>(count as f64 / elapsed.as_secs_f64());
+fn record(row: Row, rate: f64) -> HandshakeRecord {
+    HandshakeRecord {
+        client: row.client.name(),
+        server: row.server.name(),
+        protocol: row.flavor.protocol(),
+        suite: row.flavor.suite,
+        group: row.flavor.group,
+        key: row.flavor.credential.name(),
+        mode: "full",
+        handshakes_per_s: rate,
+    }
+}
+
+impl Bench {
+    /// Handshakes per second for `row`.
+    fn measure(&self, row: Row) -> Result<f64, RowError> {
+        let pair =
+            self.pki
+                .stack_pair(row.flavor.credential, &row.flavor.policy(), &self.provider)?;
+        let tongsuo = || {
+            let flavor = row.flavor.tongsuo.ok_or_else(|| {
+                RowError::Negotiated(format!("Tongsuo has no {}", row.flavor.suite))
+            })?;
+            let driver = self
+                .tongsuo
+                .as_ref()
+                .ok_or_else(|| RowError::Meshtls(CliError::Usage("no --tongsuo tree".into())))?;
+            Ok::<_, RowError>((driver, flavor))
+        };
+        let expect = self.pki.server_id().clone();
+        match (row.client, row.server) {
+            (Peer::Meshtls(client), Peer::Meshtls(server)) => {
+                let acceptor = server.acceptor(&pair.server)?;
+                let connector = client.connector(&pair.client)?;
+                self.runtime.block_on(async {
+                    let (addr, server) = spawn_server(acceptor).await?;
+                    let rate =
+                        client_loop(addr, connector, expect, row.flavor, self.duration).await;
+                    server.abort();
+                    rate
+                })
+            }
+            (Peer::Tongsuo, Peer::Tongsuo) => {
+                let (driver, flavor) = tongsuo()?;
+                Ok(driver.pair(flavor, self.duration)?)
+            }
+            (Peer::Meshtls(client), Peer::Tongsuo) => {
+                let (driver, flavor) = tongsuo()?;
+                let connector = client.connector(&pair.client)?;
+                let server = driver.server(flavor)?;
+                let addr = SocketAddr::from(([127, 0, 0, 1], server.port()));
+                self.runtime.block_on(client_loop(
+                    addr,
+                    connector,
+                    expect,
+                    row.flavor,
+                    self.duration,
+                ))
+            }
+            (Peer::Tongsuo, Peer::Meshtls(server)) => {
+                let (driver, flavor) = tongsuo()?;
+                let acceptor = server.acceptor(&pair.server)?;
+                let (addr, server) = self.runtime.block_on(spawn_server(acceptor))?;
+                // The server's tasks run on the runtime's workers while this thread waits.
+                let rate = driver.client(flavor, addr.port(), self.duration);
+                server.abort();
+                Ok(rate?)
             }
         }
     }
-    .await;
-    server.abort();
-    result
+}
+
+/// A loopback listener served by `acceptor` until the returned task is aborted.
+async fn spawn_server(
+    acceptor: Arc<dyn TlsAcceptor>,
+) -> Result<(SocketAddr, tokio::task::JoinHandle<()>), RowError> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    Ok((addr, tokio::spawn(serve(listener, acceptor))))
+}
+
+/// Warms up, then handshakes with `addr` until `duration` has passed: handshakes per second.
+async fn client_loop(
+    addr: SocketAddr,
+    connector: Arc<dyn TlsConnector>,
+    expect: SpiffeId,
+    flavor: Flavor,
+    duration: Duration,
+) -> Result<f64, RowError> {
+    let options = ConnectOptions {
+        expect_id: Some(expect),
+        server_name: None,
+    };
+    let once = || async {
+        let peer = one_handshake(addr, connector.as_ref(), options.clone()).await?;
+        flavor
+            .check(&peer.suite, peer.group.as_deref())
+            .map_err(RowError::Negotiated)
+    };
+    for _ in 0..WARMUP_HANDSHAKES {
+        once().await?;
+    }
+    let start = Instant::now();
+    let mut count: u64 = 0;
+    loop {
+        once().await?;
+        count += 1;
+        let elapsed = start.elapsed();
+        if elapsed >= duration {
+            return Ok(count as f64 / elapsed.as_secs_f64());
+        }
+    }
 }
 
 /// One connection: handshake, then a one-byte round trip so that both sides have finished
 /// (the server has verified the client's certificate) before the next one starts.
 async fn one_handshake(
-    addr: std::net::SocketAddr,
+    addr: SocketAddr,
     connector: &dyn TlsConnector,
     options: ConnectOptions,
-) -> Result<(), CliError> {
+) -> Result<PeerInfo, RowError> {
     let tcp = TcpStream::connect(addr).await?;
     tcp.set_nodelay(true)?;
     let mut stream = connector.connect(Box::new(tcp), options).await?;
     stream.io.write_all(b"?").await?;
     let mut byte = [0u8; 1];
     stream.io.read_exact(&mut byte).await?;
-    Ok(())
+    Ok(stream.peer)
 }
 
 /// Accepts connections until aborted; each answers one byte.
@@ -205,14 +382,15 @@ async fn serve(listener: TcpListener, acceptor: Arc<dyn TlsAcceptor>) {
     }
 }
 
+/// The table: one row per measurement, with its ratio to the fastest row.
 fn render(records: &[HandshakeRecord]) -> String {
     let best = records
         .iter()
         .map(|r| r.handshakes_per_s)
         .fold(0.0_f64, f64::max);
     let mut out = format!(
-        "{:<8} {:<8} {:>14} {:>8}\n",
-        "stack", "mode", "handshakes/s", "ratio"
+        "{:<8} {:<8} {:<8} {:<23} {:<9} {:<13} {:>13} {:>6}\n",
+        "client", "server", "protocol", "suite", "group", "key", "handshakes/s", "ratio"
     );
     for r in records {
         let ratio = if best > 0.0 {
@@ -222,9 +400,74 @@ fn render(records: &[HandshakeRecord]) -> String {
         };
         let _ = writeln!(
             out,
-            "{:<8} {:<8} {:>14.1} {:>8.2}",
-            r.stack, r.mode, r.handshakes_per_s, ratio
+            "{:<8} {:<8} {:<8} {:<23} {:<9} {:<13} {:>13.1} {:>6.2}",
+            r.client,
+            r.server,
+            r.protocol,
+            r.suite,
+            r.group.unwrap_or("-"),
+            r.key,
+            r.handshakes_per_s,
+            ratio
         );
     }
+    out.push_str("(ratio) = handshakes/s / fastest row; full mutual handshakes, resumption off\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use meshtls_tls_core::stack::rustls_stack::RUSTLS_STACK;
+
+    #[test]
+    fn rows_group_by_protocol_and_add_tongsuo_both_ways() {
+        let stacks: [&'static dyn TlsStack; 1] = [&RUSTLS_STACK];
+        let names = |rows: Vec<Row>| -> Vec<String> {
+            rows.iter()
+                .map(|r| format!("{}>{} {}", r.client.name(), r.server.name(), r.flavor.suite))
+                .collect()
+        };
+        assert_eq!(
+            names(rows(&stacks, false)),
+            [
+                "rustls>rustls TLS_AES_128_GCM_SHA256",
+                "rustls>rustls TLS_SM4_GCM_SM3"
+            ]
+        );
+        assert_eq!(
+            names(rows(&stacks, true)),
+            [
+                "rustls>rustls TLS_AES_128_GCM_SHA256",
+                "rustls>rustls TLS_SM4_GCM_SM3",
+                "tongsuo>tongsuo TLS_SM4_GCM_SM3",
+                "rustls>tongsuo TLS_SM4_GCM_SM3",
+                "tongsuo>rustls TLS_SM4_GCM_SM3",
+                "tongsuo>tongsuo ECC_SM4_GCM_SM3",
+                "tongsuo>tongsuo ECDHE_SM4_GCM_SM3",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_table_names_both_sides_and_the_protocol() {
+        let row = Row {
+            flavor: TLCP_ECDHE_GCM,
+            client: Peer::Tongsuo,
+            server: Peer::Tongsuo,
+        };
+        let text = render(&[record(row, 100.0)]);
+        let line = text.lines().nth(1).unwrap();
+        for word in [
+            "tongsuo",
+            "TLCP",
+            "ECDHE_SM4_GCM_SM3",
+            "curveSM2",
+            "sm2 sign+enc",
+            "100.0",
+            "1.00",
+        ] {
+            assert!(line.contains(word), "{line}");
+        }
+    }
 }

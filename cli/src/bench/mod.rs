@@ -2,19 +2,25 @@
 
 mod chart;
 mod ciphers;
+mod flavor;
 mod goals;
 mod handshake;
 mod measure;
+mod pki;
 mod record;
 mod sm_peers;
 mod table;
+mod tongsuo;
+mod transfer;
 
 use std::process::ExitCode;
 
 use clap::Subcommand;
+use meshtls_tls_core::stack::TlsStack;
 use meshtls_tls_core::Registry;
 
 use crate::error::CliError;
+use crate::stacks;
 
 /// The benchmarks.
 #[derive(Debug, Subcommand)]
@@ -23,9 +29,15 @@ pub(crate) enum BenchCommand {
     /// every algorithm x backend, with the SM rows' peer libraries and extra SM4 modes; a
     /// table (ratio to the fastest backend) with the SM goals under it, JSON and SVG.
     Ciphers(ciphers::CiphersArgs),
-    /// Full mTLS handshakes per second over loopback TCP, client and server of the same stack
-    /// in this process (resumption is off in every stack, so none is measured).
+    /// Full mutual-TLS handshakes per second over loopback TCP: standard TLS 1.3, RFC 8998
+    /// and TLCP (ECC, ECDHE), client and server of the same stack in this process, and with
+    /// --tongsuo DIR Tongsuo as a peer; the SM goals under the table (resumption is off in
+    /// every stack, so none is measured).
     Handshake(handshake::HandshakeArgs),
+    /// Record throughput: MB/s of bulk application data over one mutual-TLS connection on
+    /// loopback TCP, AES-128-GCM against RFC 8998's and TLCP's SM4 suites, with the SM4-GCM
+    /// goal under the table.
+    Transfer(transfer::TransferArgs),
 }
 
 /// Runs a benchmark.
@@ -33,6 +45,21 @@ pub(crate) fn run(registry: &Registry, command: BenchCommand) -> Result<ExitCode
     match command {
         BenchCommand::Ciphers(args) => ciphers::run(registry, &args)?,
         BenchCommand::Handshake(args) => handshake::run(registry, &args)?,
+        BenchCommand::Transfer(args) => transfer::run(registry, &args)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The stacks named by `--stacks` (every stack of this build when none is named).
+fn selected_stacks(
+    registry: &Registry,
+    names: &[String],
+) -> Result<Vec<&'static dyn TlsStack>, CliError> {
+    if names.is_empty() {
+        return Ok(stacks::all(registry));
+    }
+    Ok(names
+        .iter()
+        .map(|name| stacks::find(registry, name))
+        .collect::<Result<_, _>>()?)
 }

@@ -1,4 +1,4 @@
-//! The JSON records both benchmarks write, one per measurement.
+//! The JSON records the benchmarks write, one per measurement.
 
 use std::fmt;
 use std::path::Path;
@@ -174,15 +174,44 @@ pub(crate) struct CipherRecord {
     pub(crate) metric: Metric,
 }
 
-/// One handshake measurement: `{"stack","mode","handshakes_per_s"}`.
+/// One handshake measurement:
+/// `{"client","server","protocol","suite","group","key","mode","handshakes_per_s"}`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub(crate) struct HandshakeRecord {
-    /// The TLS stack (client and server alike).
-    pub(crate) stack: &'static str,
+    /// The client's stack (`rustls`, `openssl`, `boring`, `tlcp`, `tongsuo`).
+    pub(crate) client: &'static str,
+    /// The server's stack.
+    pub(crate) server: &'static str,
+    /// The protocol version (`TLSv1.3`, `TLCP`).
+    pub(crate) protocol: &'static str,
+    /// The suite (`TLS_SM4_GCM_SM3`, `ECDHE_SM4_GCM_SM3`).
+    pub(crate) suite: &'static str,
+    /// The key-exchange group; `null` for TLCP's ECC key transport.
+    pub(crate) group: Option<&'static str>,
+    /// Both sides' credentials (`ecdsa-p256`, `sm2`, `sm2 sign+enc`).
+    pub(crate) key: &'static str,
     /// `full` or `resumed`.
     pub(crate) mode: &'static str,
     /// Completed mutual-TLS handshakes per second.
     pub(crate) handshakes_per_s: f64,
+}
+
+/// One record-throughput measurement:
+/// `{"stack","protocol","suite","bytes","write_size","mb_per_s"}`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub(crate) struct TransferRecord {
+    /// The stack on both sides.
+    pub(crate) stack: &'static str,
+    /// The protocol version (`TLSv1.3`, `TLCP`).
+    pub(crate) protocol: &'static str,
+    /// The suite protecting the records.
+    pub(crate) suite: &'static str,
+    /// Application bytes sent, client to server.
+    pub(crate) bytes: u64,
+    /// Bytes per write call.
+    pub(crate) write_size: usize,
+    /// 10^6 application bytes per second, from the first write to the server's receipt.
+    pub(crate) mb_per_s: f64,
 }
 
 /// Writes `records` to `path` as a pretty-printed JSON array.
@@ -232,6 +261,39 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&cbc).unwrap(),
             serde_json::json!({"algorithm":"sm4-cbc","backend":"sm-crypto","op":"decrypt","size":64,"mb_per_s":3.0})
+        );
+    }
+
+    #[test]
+    fn tls_records_have_the_documented_shape() {
+        let handshake = HandshakeRecord {
+            client: "tlcp",
+            server: "tongsuo",
+            protocol: "TLCP",
+            suite: "ECC_SM4_GCM_SM3",
+            group: None,
+            key: "sm2 sign+enc",
+            mode: "full",
+            handshakes_per_s: 10.0,
+        };
+        assert_eq!(
+            serde_json::to_value(&handshake).unwrap(),
+            serde_json::json!({"client":"tlcp","server":"tongsuo","protocol":"TLCP",
+                "suite":"ECC_SM4_GCM_SM3","group":null,"key":"sm2 sign+enc","mode":"full",
+                "handshakes_per_s":10.0})
+        );
+        let transfer = TransferRecord {
+            stack: "rustls",
+            protocol: "TLSv1.3",
+            suite: "TLS_SM4_GCM_SM3",
+            bytes: 1024,
+            write_size: 16384,
+            mb_per_s: 5.0,
+        };
+        assert_eq!(
+            serde_json::to_value(&transfer).unwrap(),
+            serde_json::json!({"stack":"rustls","protocol":"TLSv1.3","suite":"TLS_SM4_GCM_SM3",
+                "bytes":1024,"write_size":16384,"mb_per_s":5.0})
         );
     }
 

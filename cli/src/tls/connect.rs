@@ -35,7 +35,8 @@ pub(crate) struct ConnectArgs {
     /// The SPIFFE ID the server must present.
     #[arg(long, value_name = "SPIFFE_ID")]
     expect_id: Option<SpiffeId>,
-    /// SNI to send (default: none for native stacks, the expected trust domain for rustls).
+    /// SNI to send (default: none for native stacks and tlcp, the expected trust domain for
+    /// rustls).
     #[arg(long, value_name = "NAME")]
     server_name: Option<String>,
     /// Text to send after the handshake (then our write side is closed either way).

@@ -19,7 +19,8 @@ pub(crate) enum TlsCommand {
     /// Accept mutual-TLS connections: one JSON line per handshake on stdout
     /// ({"stack","version","suite","group","peer_id","result":"ok"} or
     /// {"result":"error","error","detail"}), then answer HTTP/1.1 requests with 200 naming
-    /// the peer, or echo other bytes until EOF. SIGHUP re-reads --cert/--key/--bundle.
+    /// the peer, or echo other bytes until EOF. SIGHUP re-reads every credential file
+    /// (--cert/--key, --alt-cert/--alt-key, --enc-cert/--enc-key, --bundle).
     Serve(serve::ServeArgs),
     /// Connect once: print the JSON line, send --send, half-close, print the reply.
     Connect(connect::ConnectArgs),

@@ -1,5 +1,7 @@
 //! `meshtls tls serve`: accept mutual-TLS connections, print one JSON line per handshake,
 //! then answer HTTP or echo. SIGHUP re-reads the credential files and rotates them live.
+//! With `--stack tlcp --tls-versions tlcp,1.3` one port serves TLCP and TLS (see
+//! [`TlsArgs::acceptor`]).
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -37,7 +39,7 @@ pub(crate) struct ServeArgs {
 /// Runs the server until killed (or after one connection with `--once`).
 pub(crate) async fn run(registry: &Registry, args: &ServeArgs) -> Result<ExitCode, CliError> {
     let (stack, config) = args.tls.build(registry)?;
-    let acceptor = stack.acceptor(&config)?;
+    let acceptor = args.tls.acceptor(stack, &config)?;
     let listener = TcpListener::bind(&args.listen).await?;
     // Installed before we announce the address, so a SIGHUP sent after it is never lost.
     let mut hangup = signal(SignalKind::hangup())?;
@@ -101,9 +103,9 @@ async fn handle(acceptor: Arc<dyn TlsAcceptor>, tcp: TcpStream) -> bool {
 /// current credentials stay.
 fn reload(args: &TlsArgs, identity: &IdentityStore) {
     match args.load_credentials() {
-        Ok((svid, bundles)) => {
-            let id = svid.id().to_string();
-            let generation = identity.rotate(svid, bundles);
+        Ok((set, bundles)) => {
+            let id = set.svid.id().to_string();
+            let generation = identity.rotate_set(set, bundles);
             eprintln!("meshtls: SIGHUP: rotated to {id} (generation {generation})");
         }
         Err(e) => eprintln!("meshtls: SIGHUP: keeping the current credentials: {e}"),

@@ -80,7 +80,7 @@ fn verification_alg(scheme: SigScheme) -> Option<&'static dyn lib::VerificationA
         SigScheme::RsaPkcs1Sha256 => &lib::RSA_PKCS1_2048_8192_SHA256,
         SigScheme::RsaPkcs1Sha384 => &lib::RSA_PKCS1_2048_8192_SHA384,
         SigScheme::RsaPkcs1Sha512 => &lib::RSA_PKCS1_2048_8192_SHA512,
-        SigScheme::Sm2Sm3 => return None,
+        SigScheme::Sm2Sm3 | SigScheme::Sm2Sm3Tls13 => return None,
     })
 }
 

@@ -111,7 +111,7 @@ fn message_digest(scheme: SigScheme) -> Option<MessageDigest> {
         | SigScheme::RsaPkcs1Sha384 => Some(MessageDigest::sha384()),
         SigScheme::RsaPssSha512 | SigScheme::RsaPkcs1Sha512 => Some(MessageDigest::sha512()),
         // SM2 (`crate::sm2`) hashes Z || message itself; `check_scheme` refuses it here.
-        SigScheme::Ed25519 | SigScheme::Sm2Sm3 => None,
+        SigScheme::Ed25519 | SigScheme::Sm2Sm3 | SigScheme::Sm2Sm3Tls13 => None,
     }
 }
 

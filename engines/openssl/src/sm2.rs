@@ -1,5 +1,6 @@
-//! SM2 signatures over OpenSSL (GB/T 32918.2): SM3 over Z || message, Z from the signer ID
-//! 1234567812345678, signatures as DER `SEQUENCE { r, s }`.
+//! SM2 signatures over OpenSSL (GB/T 32918.2): SM3 over Z || message, Z from the scheme's
+//! signer ID (1234567812345678 for `Sm2Sm3`, "TLSv1.3+GM+Cipher+Suite" for TLS 1.3's
+//! `Sm2Sm3Tls13`), signatures as DER `SEQUENCE { r, s }`.
 //!
 //! Keys are PKCS#8 as OpenSSL writes them: `id-ecPublicKey` with the curve OID
 //! 1.2.156.10197.1.301. OpenSSL 3.0 makes every key on that curve an `SM2` key (its decoders,
@@ -24,7 +25,7 @@ use zeroize::Zeroizing;
 use crate::{backend, ffi, kx};
 
 /// The signer ID of GB/T 32918.2's examples, also used in certificates and TLCP.
-pub const SIGNER_ID: &[u8] = b"1234567812345678";
+pub const SIGNER_ID: &[u8] = meshtls_tls_core::algorithm::SM2_DEFAULT_ID;
 
 /// The DER SubjectPublicKeyInfo of an SM2 key up to its point: `SEQUENCE { SEQUENCE {
 /// id-ecPublicKey, 1.2.156.10197.1.301 }, BIT STRING (66 bytes, no unused bits) }`; the
@@ -47,12 +48,9 @@ impl Algorithm for OpensslSm2 {
     }
 }
 
-/// Refuses a scheme of another key type.
-fn check_scheme(scheme: SigScheme) -> Result<(), CryptoError> {
-    if scheme != SigScheme::Sm2Sm3 {
-        return Err(CryptoError::WrongKeyType);
-    }
-    Ok(())
+/// The signer ID of an SM2 scheme; a scheme of another key type is refused.
+fn signer_id(scheme: SigScheme) -> Result<&'static [u8], CryptoError> {
+    scheme.sm2_id().ok_or(CryptoError::WrongKeyType)
 }
 
 impl Signature for OpensslSm2 {
@@ -84,13 +82,13 @@ impl Signature for OpensslSm2 {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), CryptoError> {
-        check_scheme(scheme)?;
+        let id = signer_id(scheme)?;
         let key = public_key_from_point(public_key)?;
         let mut ctx = MdCtx::new().map_err(backend)?;
         let pctx = ctx
             .digest_verify_init(Some(Md::sm3()), &key)
             .map_err(backend)?;
-        ffi::set_sm2_id(pctx, SIGNER_ID).map_err(backend)?;
+        ffi::set_sm2_id(pctx, id).map_err(backend)?;
         // A malformed signature is an error in OpenSSL, a wrong one is `false`: both are bad.
         match ctx.digest_verify(message, signature) {
             Ok(true) => Ok(()),
@@ -123,12 +121,12 @@ impl SigningKey for Sm2SigningKey {
     }
 
     fn sign(&self, scheme: SigScheme, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        check_scheme(scheme)?;
+        let id = signer_id(scheme)?;
         let mut ctx = MdCtx::new().map_err(backend)?;
         let pctx = ctx
             .digest_sign_init(Some(Md::sm3()), &self.key)
             .map_err(backend)?;
-        ffi::set_sm2_id(pctx, SIGNER_ID).map_err(backend)?;
+        ffi::set_sm2_id(pctx, id).map_err(backend)?;
         let mut signature = Vec::new();
         ctx.digest_sign_to_vec(message, &mut signature)
             .map_err(backend)?;

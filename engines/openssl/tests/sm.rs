@@ -239,7 +239,7 @@ fn sm2_round_trips_with_generated_and_cli_keys() {
     let msg = b"spiffe://example.org/ns/default/sa/web";
     for pkcs8 in std::iter::once(generated.to_vec()).chain(cli_keys()) {
         let key = sm2().load_signing_key(&pkcs8).unwrap();
-        assert_eq!(key.schemes(), [SigScheme::Sm2Sm3]);
+        assert_eq!(key.schemes(), [SigScheme::Sm2Sm3, SigScheme::Sm2Sm3Tls13]);
         let public = key.public_key();
         assert_eq!((public.len(), public[0]), (65, 0x04));
         let sig = key.sign(SigScheme::Sm2Sm3, msg).unwrap();
@@ -249,6 +249,15 @@ fn sm2_round_trips_with_generated_and_cli_keys() {
         let got = sm2().verify(SigScheme::Sm2Sm3, &public, b"other", &sig);
         assert!(matches!(got, Err(CryptoError::BadSignature)));
         let got = sm2().verify(SigScheme::Sm2Sm3, &public, msg, &flip_last(&sig));
+        assert!(matches!(got, Err(CryptoError::BadSignature)));
+        // The TLS 1.3 scheme hashes another signer ID into Z: neither verifies as the other.
+        let tls13 = key.sign(SigScheme::Sm2Sm3Tls13, msg).unwrap();
+        sm2()
+            .verify(SigScheme::Sm2Sm3Tls13, &public, msg, &tls13)
+            .unwrap();
+        let got = sm2().verify(SigScheme::Sm2Sm3, &public, msg, &tls13);
+        assert!(matches!(got, Err(CryptoError::BadSignature)));
+        let got = sm2().verify(SigScheme::Sm2Sm3Tls13, &public, msg, &sig);
         assert!(matches!(got, Err(CryptoError::BadSignature)));
     }
 }

@@ -5,8 +5,11 @@
 //! [`ghash`], [`sm2`]), their code-path dispatch ([`dispatch`]), and the [`ENGINE`] table that
 //! plugs them into tls-core (`sm4-gcm`, `sm4-ccm`, `sm3`, `curvesm2`, `sm2`).
 //!
-//! Must not: depend on another engine or on any C library, do I/O, or index a table by
-//! secret data. Unsafe code is denied at the root and allowed only in the `x86_*` kernel
+//! Also owns the SM TLS protocols: [`tlcp`] (GB/T 38636-2020), a sans-I/O core with a thin
+//! tokio wrapper, offered to tls-core as the `tlcp` stack.
+//!
+//! Must not: depend on another engine or on any C library, do I/O outside `tlcp::stream`
+//! and `tlcp::stack`, or index a table by secret data. Unsafe code is denied at the root and allowed only in the `x86_*` kernel
 //! modules, each block with a `// SAFETY:` comment naming the CPU check that makes it sound.
 
 #![deny(unsafe_code)]
@@ -19,6 +22,8 @@ use meshtls_tls_core::CryptoError;
 
 pub mod dispatch;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod ghash;
 pub mod hkdf;
 pub mod hmac;
@@ -26,6 +31,7 @@ pub mod modes;
 pub mod sm2;
 pub mod sm3;
 pub mod sm4;
+pub mod tlcp;
 
 mod aead;
 mod hash;
@@ -57,7 +63,7 @@ pub static ENGINE: Engine = Engine {
     key_exchanges: ALL_KEY_EXCHANGES,
     signatures: ALL_SIGNATURES,
     random: &random::RANDOM,
-    stack: None,
+    stack: Some(&tlcp::stack::TLCP_STACK),
 };
 
 /// The crate version and the code path of every primitive on this CPU.

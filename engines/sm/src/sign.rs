@@ -1,5 +1,7 @@
-//! SM2 signatures with SM3 (`SigScheme::Sm2Sm3`): Z-value hashing with the default signer ID
-//! 1234567812345678 (GB/T 35276, as certificates and TLCP use it), DER-encoded (r, s).
+//! SM2 signatures with SM3, DER-encoded (r, s), Z-value hashing with the signer ID of the
+//! scheme: `SigScheme::Sm2Sm3` uses the default ID 1234567812345678 (GB/T 35276, as
+//! certificates and TLCP use it), `SigScheme::Sm2Sm3Tls13` the ID "TLSv1.3+GM+Cipher+Suite"
+//! of TLS 1.3 CertificateVerify (RFC 8998 `sm2sig_sm3`).
 
 use meshtls_tls_core::cpu::CpuFeatures;
 use meshtls_tls_core::engine::{Algorithm, Signature, SigningKey};
@@ -51,13 +53,17 @@ impl Signature for SignatureAlg {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), CryptoError> {
-        if scheme != SigScheme::Sm2Sm3 {
-            return Err(CryptoError::WrongKeyType);
-        }
+        let id = signer_id(scheme)?;
         let key = PublicKey::from_sec1_bytes(public_key).map_err(|_| CryptoError::InvalidKey)?;
         let signature = sm2::Signature::from_der(signature).map_err(crate::crypto_error)?;
-        key.verify(message, &signature).map_err(crate::crypto_error)
+        key.verify_with_id(id, message, &signature)
+            .map_err(crate::crypto_error)
     }
+}
+
+/// The signer ID of an SM2 scheme; a scheme of another key type is refused.
+fn signer_id(scheme: SigScheme) -> Result<&'static [u8], CryptoError> {
+    scheme.sm2_id().ok_or(CryptoError::WrongKeyType)
 }
 
 /// A loaded SM2 private key ((1 + d)^-1 precomputed for signing).
@@ -66,14 +72,15 @@ struct Key(PrivateKey);
 
 impl SigningKey for Key {
     fn schemes(&self) -> &[SigScheme] {
-        &[SigScheme::Sm2Sm3]
+        AlgorithmId::Sm2.schemes()
     }
 
     fn sign(&self, scheme: SigScheme, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        if scheme != SigScheme::Sm2Sm3 {
-            return Err(CryptoError::WrongKeyType);
-        }
-        let signature = self.0.sign(message).map_err(crate::crypto_error)?;
+        let id = signer_id(scheme)?;
+        let signature = self
+            .0
+            .sign_with_id(id, message)
+            .map_err(crate::crypto_error)?;
         Ok(signature.to_der())
     }
 

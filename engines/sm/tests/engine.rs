@@ -184,11 +184,19 @@ fn sm2_sign_verify_with_own_and_openssl_keys() {
         common::sm2_key().to_vec(),
     ] {
         let key = alg.load_signing_key(&pkcs8).unwrap();
-        assert_eq!(key.schemes(), [SigScheme::Sm2Sm3]);
+        assert_eq!(key.schemes(), [SigScheme::Sm2Sm3, SigScheme::Sm2Sm3Tls13]);
         let public = key.public_key();
         assert_eq!((public.len(), public[0]), (65, 4));
         let sig = key.sign(SigScheme::Sm2Sm3, msg).unwrap();
         alg.verify(SigScheme::Sm2Sm3, &public, msg, &sig).unwrap();
+        // The TLS 1.3 scheme hashes another signer ID into Z: neither verifies as the other.
+        let tls13 = key.sign(SigScheme::Sm2Sm3Tls13, msg).unwrap();
+        alg.verify(SigScheme::Sm2Sm3Tls13, &public, msg, &tls13)
+            .unwrap();
+        let got = alg.verify(SigScheme::Sm2Sm3, &public, msg, &tls13);
+        assert!(matches!(got, Err(CryptoError::BadSignature)));
+        let got = alg.verify(SigScheme::Sm2Sm3Tls13, &public, msg, &sig);
+        assert!(matches!(got, Err(CryptoError::BadSignature)));
         let got = alg.verify(SigScheme::Sm2Sm3, &public, b"spiffe://example.org/x", &sig);
         assert!(matches!(got, Err(CryptoError::BadSignature)));
         let mut bad = sig.clone();

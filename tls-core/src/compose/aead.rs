@@ -1,5 +1,6 @@
 //! rustls record protection over an engine's [`Aead`]: one adapter for TLS 1.3 and TLS 1.2,
-//! AES-GCM and ChaCha20-Poly1305.
+//! AES-GCM and ChaCha20-Poly1305, and for RFC 8998's SM4-GCM and SM4-CCM (TLS 1.3 only, with
+//! the same 12-byte nonce and 16-byte tag; rustls' kTLS secret export has no SM4 variant).
 //!
 //! Nonces and additional data follow the record layer specs: TLS 1.3 (RFC 8446 §5.2-5.3),
 //! TLS 1.2 AES-GCM (RFC 5288 §3: 4-byte implicit salt + 8-byte explicit nonce on the wire),

@@ -1,7 +1,8 @@
 //! rustls hashing, HMAC, HKDF and the TLS 1.2 PRF over an engine's [`Hash`].
 //!
 //! HKDF (RFC 5869) and the PRF (RFC 5246 §5) are rustls' generic constructions over the
-//! engine's HMAC, so tls-core does no crypto of its own.
+//! engine's HMAC, so tls-core does no crypto of its own. SM3 gets HKDF-SM3, the key schedule
+//! of RFC 8998's suites, the same way.
 
 use rustls::crypto::hash::{self, HashAlgorithm};
 use rustls::crypto::hmac;
@@ -12,11 +13,20 @@ use super::intern::intern;
 use crate::algorithm::AlgorithmId;
 use crate::engine::{Engine, Hash, HashContext, HmacKey};
 
+/// SM3's rustls hash id. TLS assigns SM3 no HashAlgorithm code; 7 is the hash byte of
+/// `sm2sig_sm3` (0x0708) and is reserved in the TLS 1.2 registry, so no other hash has it.
+///
+/// It must never be SHA-256's: rustls keys its precomputed empty-input hash and its
+/// cross-suite resumption checks on this id, so an SM3 suite claiming SHA-256 would derive
+/// wrong TLS 1.3 secrets (and mix transcripts with SHA-256 suites).
+pub(crate) const SM3_HASH_ALGORITHM: HashAlgorithm = HashAlgorithm::Unknown(7);
+
 /// The rustls name of a catalogue hash.
 pub(crate) fn hash_algorithm(id: AlgorithmId) -> Option<HashAlgorithm> {
     match id {
         AlgorithmId::Sha256 => Some(HashAlgorithm::SHA256),
         AlgorithmId::Sha384 => Some(HashAlgorithm::SHA384),
+        AlgorithmId::Sm3 => Some(SM3_HASH_ALGORITHM),
         _ => None,
     }
 }

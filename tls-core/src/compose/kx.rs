@@ -8,23 +8,28 @@ use rustls::{Error, NamedGroup, ProtocolVersion};
 
 use super::crypto_error;
 use super::intern::intern;
+use super::rfc8998::CURVE_SM2;
 use crate::algorithm::AlgorithmId;
 use crate::engine::{Engine, KeyExchange, KxSecret};
 use crate::registry::Selection;
 
 /// Groups in preference order (the first gets the client's key share): post-quantum hybrid
-/// first, as current rustls and BoringSSL defaults do, then X25519 and the NIST curves.
+/// first, as current rustls and BoringSSL defaults do, then X25519 and the NIST curves, and
+/// RFC 8998's curveSM2 last (stacks move it first for peers that prefer SM).
 const PREFERENCE: &[AlgorithmId] = &[
     AlgorithmId::X25519MlKem768,
     AlgorithmId::X25519,
     AlgorithmId::P256,
     AlgorithmId::P384,
+    AlgorithmId::CurveSm2,
 ];
 
 /// The TLS `NamedGroup` of a catalogue group (RFC 8446 §4.2.7; 0x11ec from
-/// draft-ietf-tls-ecdhe-mlkem), and whether it is TLS 1.3-only.
+/// draft-ietf-tls-ecdhe-mlkem; 41 from RFC 8998), and whether it is TLS 1.3-only.
 fn named_group(id: AlgorithmId) -> Option<(NamedGroup, bool)> {
     match id {
+        // RFC 8998 defines curveSM2 for TLS 1.3 only (TLCP is not spoken through rustls).
+        AlgorithmId::CurveSm2 => Some((CURVE_SM2, true)),
         AlgorithmId::X25519 => Some((NamedGroup::X25519, false)),
         AlgorithmId::P256 => Some((NamedGroup::secp256r1, false)),
         AlgorithmId::P384 => Some((NamedGroup::secp384r1, false)),

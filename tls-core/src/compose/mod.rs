@@ -6,7 +6,8 @@
 //! - [`hash`]: hash, HMAC, HKDF and the TLS 1.2 PRF;
 //! - [`kx`]: key-exchange groups, including the X25519MLKEM768 KEM;
 //! - [`sign`]: private-key loading and signing; [`verify`]: signature verification;
-//! - [`suites`]: the TLS 1.3 suites and the TLS 1.2 ECDHE + AEAD suites.
+//! - [`suites`]: the TLS 1.3 suites (with RFC 8998's SM suites) and the TLS 1.2 ECDHE + AEAD
+//!   suites; [`rfc8998`]: the SM code points rustls does not name.
 //!
 //! rustls wants `&'static` algorithm objects; adapters are interned ([`intern`]) so the
 //! memory kept is bounded by the engines x algorithms combinations, not by providers built.
@@ -18,6 +19,7 @@ mod aead;
 mod hash;
 mod intern;
 mod kx;
+pub mod rfc8998;
 mod sign;
 mod suites;
 mod verify;

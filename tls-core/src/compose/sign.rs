@@ -13,6 +13,7 @@ use rustls::{Error, SignatureAlgorithm, SignatureScheme};
 
 use super::crypto_error;
 use super::intern::intern;
+use super::rfc8998::SM2SIG_SM3;
 use crate::algorithm::{AlgorithmId, SigScheme};
 use crate::engine::{self, Signature};
 use crate::error::CryptoError;
@@ -32,18 +33,29 @@ pub(crate) fn tls_scheme(scheme: SigScheme) -> Option<SignatureScheme> {
         SigScheme::RsaPkcs1Sha256 => Some(SignatureScheme::RSA_PKCS1_SHA256),
         SigScheme::RsaPkcs1Sha384 => Some(SignatureScheme::RSA_PKCS1_SHA384),
         SigScheme::RsaPkcs1Sha512 => Some(SignatureScheme::RSA_PKCS1_SHA512),
-        // RFC 8998's sm2sig_sm3 is offered only with the SM suites, which rustls composes apart.
+        // TLS 1.3 signs with the RFC 8998 ID; the default-ID scheme is for certificates.
+        SigScheme::Sm2Sm3Tls13 => Some(SM2SIG_SM3),
         SigScheme::Sm2Sm3 => None,
     }
 }
 
-/// The SubjectPublicKeyInfo algorithm of a key type (RFC 5480, RFC 8410, RFC 8017).
+/// `id-ecPublicKey` (1.2.840.10045.2.1) with the SM2 curve (1.2.156.10197.1.301), the
+/// SubjectPublicKeyInfo algorithm of SM2 keys (GB/T 35276-2017 §7, GM/T 0006), as DER
+/// contents of the AlgorithmIdentifier.
+const SM2_PUBLIC_KEY: AlgorithmIdentifier = AlgorithmIdentifier::from_slice(&[
+    0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x81, 0x1c, 0xcf, 0x55,
+    0x01, 0x82, 0x2d,
+]);
+
+/// The SubjectPublicKeyInfo algorithm of a key type (RFC 5480, RFC 8410, RFC 8017, and
+/// GB/T 35276 for SM2).
 pub(crate) fn public_key_alg_id(id: AlgorithmId) -> Option<AlgorithmIdentifier> {
     match id {
         AlgorithmId::EcdsaP256 => Some(alg_id::ECDSA_P256),
         AlgorithmId::EcdsaP384 => Some(alg_id::ECDSA_P384),
         AlgorithmId::Ed25519 => Some(alg_id::ED25519),
         AlgorithmId::RsaPss | AlgorithmId::RsaPkcs1 => Some(alg_id::RSA_ENCRYPTION),
+        AlgorithmId::Sm2 => Some(SM2_PUBLIC_KEY),
         _ => None,
     }
 }

@@ -1,5 +1,8 @@
-//! The cipher suites a selection supports: TLS 1.3 suites and TLS 1.2 ECDHE + AEAD suites,
-//! each built from the engines chosen for its AEAD and its hash.
+//! The cipher suites a selection supports: TLS 1.3 suites, TLS 1.2 ECDHE + AEAD suites and
+//! RFC 8998's TLS 1.3 SM suites, each built from the engines chosen for its AEAD and its hash
+//! (so `sm4-gcm=sm,sm3=openssl` composes `TLS_SM4_GCM_SM3` from two engines).
+//!
+//! The SM suites come last: a provider that gains them keeps every earlier preference.
 
 use rustls::crypto::{CipherSuiteCommon, KeyExchangeAlgorithm};
 use rustls::{
@@ -7,6 +10,7 @@ use rustls::{
 };
 
 use super::intern::intern;
+use super::rfc8998::{TLS_SM4_CCM_SM3, TLS_SM4_GCM_SM3};
 use super::{aead, hash};
 use crate::algorithm::AlgorithmId;
 use crate::registry::Selection;
@@ -17,6 +21,12 @@ const AES_GCM_LIMIT: u64 = 1 << 24;
 /// ChaCha20-Poly1305 has no practical confidentiality limit
 /// (draft-irtf-cfrg-aead-limits-08 §5.2.1).
 const CHACHA_LIMIT: u64 = u64::MAX;
+/// SM4-GCM: GCM's bound depends only on the 128-bit block size, so AES-GCM's limit holds
+/// (draft-irtf-cfrg-aead-limits-08 §5.1.1).
+const SM4_GCM_LIMIT: u64 = AES_GCM_LIMIT;
+/// SM4-CCM: CCM runs the block cipher twice per block (CBC-MAC and CTR), so half the GCM
+/// limit keeps at least the same margin (draft-irtf-cfrg-aead-limits-08 §5.3).
+const SM4_CCM_LIMIT: u64 = AES_GCM_LIMIT / 2;
 
 /// Schemes an ECDHE_ECDSA suite authenticates with (RFC 8422 §5.1.1 also admits EdDSA).
 static TLS12_ECDSA_SCHEMES: &[SignatureScheme] = &[
@@ -71,9 +81,12 @@ const fn tls12(
     }
 }
 
-/// Every suite, in preference order: TLS 1.3 first; AES-128-GCM (the cheapest) first.
+/// Every suite, in preference order: TLS 1.3 first; AES-128-GCM (the cheapest) first; the SM
+/// suites (RFC 8998 §2, TLS 1.3 only) last.
 const SUITES: &[SuiteDef] = {
-    use AlgorithmId::{Aes128Gcm, Aes256Gcm, Chacha20Poly1305, Sha256, Sha384};
+    use AlgorithmId::{
+        Aes128Gcm, Aes256Gcm, Chacha20Poly1305, Sha256, Sha384, Sm3, Sm4Ccm, Sm4Gcm,
+    };
     &[
         tls13(
             CipherSuite::TLS13_AES_128_GCM_SHA256,
@@ -135,6 +148,8 @@ const SUITES: &[SuiteDef] = {
             CHACHA_LIMIT,
             TLS12_RSA_SCHEMES,
         ),
+        tls13(TLS_SM4_GCM_SM3, Sm4Gcm, Sm3, SM4_GCM_LIMIT),
+        tls13(TLS_SM4_CCM_SM3, Sm4Ccm, Sm3, SM4_CCM_LIMIT),
     ]
 };
 

@@ -1,5 +1,12 @@
 //! Signature verification (certificate chains and handshake signatures) over the selected
 //! [`Signature`] algorithms, as webpki `SignatureVerificationAlgorithm`s.
+//!
+//! SM2 has two verifiers with different signer IDs: certificate signatures
+//! ([`SigScheme::Sm2Sm3`], ID 1234567812345678) go in `all`, which webpki searches for chain
+//! signatures; TLS 1.3 CertificateVerify ([`SigScheme::Sm2Sm3Tls13`], ID
+//! "TLSv1.3+GM+Cipher+Suite") is only in `mapping` under `sm2sig_sm3`. webpki takes the
+//! first entry of `all` whose algorithm identifiers match a certificate, and both SM2
+//! verifiers share them, so the TLS one must stay out of `all`.
 
 use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::{
@@ -8,6 +15,7 @@ use rustls::pki_types::{
 use rustls::SignatureScheme;
 
 use super::intern::intern;
+use super::rfc8998::SM2SIG_SM3;
 use super::sign::public_key_alg_id;
 use crate::algorithm::{AlgorithmId, SigScheme};
 use crate::engine::{Engine, Signature};
@@ -40,13 +48,20 @@ const MAPPING: &[(SignatureScheme, &[SigScheme])] = &[
         SignatureScheme::RSA_PKCS1_SHA256,
         &[SigScheme::RsaPkcs1Sha256],
     ),
+    // Last, so that standard peers see the schemes they know first.
+    (SM2SIG_SM3, &[SigScheme::Sm2Sm3Tls13]),
 ];
 
-/// The X.509 signatureAlgorithm of a scheme (RFC 5758 §3.2, RFC 8410, RFC 4055).
-/// RSA-PSS uses the rsaEncryption key type ("legacy key", as most CAs issue).
-/// `None` for schemes webpki is not given here (SM2 chains are verified with the SM suites).
-fn signature_alg_id(scheme: SigScheme) -> Option<AlgorithmIdentifier> {
-    Some(match scheme {
+/// `SM2-with-SM3` (1.2.156.10197.1.501, no parameters, as OpenSSL and Tongsuo write it), the
+/// X.509 signatureAlgorithm of SM2 certificates (GB/T 35276-2017 §7), as DER contents.
+const SM2_SM3: AlgorithmIdentifier =
+    AlgorithmIdentifier::from_slice(&[0x06, 0x08, 0x2a, 0x81, 0x1c, 0xcf, 0x55, 0x01, 0x83, 0x75]);
+
+/// The X.509 signatureAlgorithm of a scheme (RFC 5758 §3.2, RFC 8410, RFC 4055, GB/T 35276).
+/// RSA-PSS uses the rsaEncryption key type ("legacy key", as most CAs issue). Both SM2
+/// schemes name SM2-with-SM3; only [`SigScheme::Sm2Sm3`] verifies certificates.
+fn signature_alg_id(scheme: SigScheme) -> AlgorithmIdentifier {
+    match scheme {
         SigScheme::EcdsaP256Sha256 | SigScheme::EcdsaP384Sha256 => alg_id::ECDSA_SHA256,
         SigScheme::EcdsaP256Sha384 | SigScheme::EcdsaP384Sha384 => alg_id::ECDSA_SHA384,
         SigScheme::Ed25519 => alg_id::ED25519,
@@ -56,8 +71,13 @@ fn signature_alg_id(scheme: SigScheme) -> Option<AlgorithmIdentifier> {
         SigScheme::RsaPkcs1Sha256 => alg_id::RSA_PKCS1_SHA256,
         SigScheme::RsaPkcs1Sha384 => alg_id::RSA_PKCS1_SHA384,
         SigScheme::RsaPkcs1Sha512 => alg_id::RSA_PKCS1_SHA512,
-        SigScheme::Sm2Sm3 => return None,
-    })
+        SigScheme::Sm2Sm3 | SigScheme::Sm2Sm3Tls13 => SM2_SM3,
+    }
+}
+
+/// Whether webpki may use `scheme` for certificate signatures (see the module docs).
+fn verifies_certificates(scheme: SigScheme) -> bool {
+    scheme != SigScheme::Sm2Sm3Tls13
 }
 
 /// One scheme verified by one engine.
@@ -75,7 +95,7 @@ fn verifier(
     scheme: SigScheme,
 ) -> Option<&'static dyn SignatureVerificationAlgorithm> {
     let public_key_alg_id = public_key_alg_id(scheme.algorithm())?;
-    let signature_alg_id = signature_alg_id(scheme)?;
+    let signature_alg_id = signature_alg_id(scheme);
     Some(intern(format!("{}/{scheme:?}", engine.name), || Verifier {
         signature,
         scheme,
@@ -142,7 +162,12 @@ pub(crate) fn algorithms(selection: &Selection) -> WebPkiSupportedAlgorithms {
             })
             .collect()
     });
-    let all: &'static Verifiers = intern(key, || all.iter().map(|(_, v)| *v).collect());
+    let all: &'static Verifiers = intern(key, || {
+        all.iter()
+            .filter(|(scheme, _)| verifies_certificates(*scheme))
+            .map(|(_, v)| *v)
+            .collect()
+    });
     WebPkiSupportedAlgorithms {
         all: all.as_slice(),
         mapping: mapping.as_slice(),

@@ -14,5 +14,5 @@ mod verify;
 pub use authz::{Authorizer, AuthzRule};
 pub use bundle::TrustBundleSet;
 pub use id::{SpiffeId, SpiffeIdError, TrustDomain, MAX_ID_LEN, MAX_TRUST_DOMAIN_LEN};
-pub use svid::{check_leaf, Svid};
+pub use svid::{check_encryption_leaf, check_leaf, Svid};
 pub use verify::{PeerRole, PeerVerifier};

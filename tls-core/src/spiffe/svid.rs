@@ -5,6 +5,9 @@
 //! digitalSignature and without keyCertSign/cRLSign, both TLS purposes when an extended key
 //! usage is present, and a critical SAN when the subject is empty. Path validation is not
 //! done here (see [`super::PeerVerifier`]).
+//!
+//! TLCP (GB/T 38636-2020) encryption certificates follow the same rules except the key usage,
+//! which asserts key transport or agreement instead of signing ([`check_encryption_leaf`]).
 
 use std::time::Duration;
 
@@ -36,11 +39,32 @@ impl Svid {
         chain: Vec<CertificateDer<'static>>,
         key: PrivatePkcs8KeyDer<'static>,
     ) -> Result<Svid, ConfigError> {
+        Svid::from_der_for(chain, key, LeafPurpose::Signing)
+    }
+
+    /// A TLCP encryption certificate and its key, from DER: as [`Svid::from_der`], with the
+    /// leaf checked by [`check_encryption_leaf`].
+    pub fn encryption_from_der(
+        chain: Vec<CertificateDer<'static>>,
+        key: PrivatePkcs8KeyDer<'static>,
+    ) -> Result<Svid, ConfigError> {
+        Svid::from_der_for(chain, key, LeafPurpose::Encryption)
+    }
+
+    fn from_der_for(
+        chain: Vec<CertificateDer<'static>>,
+        key: PrivatePkcs8KeyDer<'static>,
+        purpose: LeafPurpose,
+    ) -> Result<Svid, ConfigError> {
         let leaf_der = chain
             .first()
             .ok_or_else(|| bad("the SVID chain holds no certificate"))?;
-        let id = check_leaf(leaf_der)
-            .map_err(|e| bad(format!("the SVID leaf is not a valid X.509-SVID: {e}")))?;
+        let id = check_leaf_for(leaf_der, purpose).map_err(|e| {
+            bad(format!(
+                "the SVID leaf is not a valid {}: {e}",
+                purpose.name()
+            ))
+        })?;
         let leaf = parse(leaf_der).map_err(|e| bad(format!("SVID leaf: {e}")))?;
         for (i, cert) in chain.iter().enumerate().skip(1) {
             parse(cert).map_err(|e| bad(format!("SVID chain certificate #{i}: {e}")))?;
@@ -65,15 +89,15 @@ impl Svid {
 
     /// From PEM files' contents: a chain (leaf first) and a PKCS#8 key.
     pub fn from_pem(chain_pem: &[u8], key_pem: &[u8]) -> Result<Svid, ConfigError> {
-        let chain = CertificateDer::pem_slice_iter(chain_pem)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| bad(format!("SVID certificate PEM: {e}")))?;
-        let key = PrivatePkcs8KeyDer::from_pem_slice(key_pem).map_err(|e| {
-            bad(format!(
-                "SVID key PEM (a PKCS#8 \"PRIVATE KEY\" block is required): {e}"
-            ))
-        })?;
+        let (chain, key) = chain_and_key_from_pem(chain_pem, key_pem)?;
         Svid::from_der(chain, key)
+    }
+
+    /// A TLCP encryption certificate and its key, from PEM: as [`Svid::from_pem`], with the
+    /// leaf checked by [`check_encryption_leaf`].
+    pub fn encryption_from_pem(chain_pem: &[u8], key_pem: &[u8]) -> Result<Svid, ConfigError> {
+        let (chain, key) = chain_and_key_from_pem(chain_pem, key_pem)?;
+        Svid::encryption_from_der(chain, key)
     }
 
     /// The leaf's SPIFFE ID.
@@ -97,11 +121,57 @@ impl Svid {
     }
 }
 
+/// A PEM chain (leaf first) and PEM PKCS#8 key, decoded.
+type PemChainAndKey = (Vec<CertificateDer<'static>>, PrivatePkcs8KeyDer<'static>);
+
+fn chain_and_key_from_pem(chain_pem: &[u8], key_pem: &[u8]) -> Result<PemChainAndKey, ConfigError> {
+    let chain = CertificateDer::pem_slice_iter(chain_pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad(format!("SVID certificate PEM: {e}")))?;
+    let key = PrivatePkcs8KeyDer::from_pem_slice(key_pem).map_err(|e| {
+        bad(format!(
+            "SVID key PEM (a PKCS#8 \"PRIVATE KEY\" block is required): {e}"
+        ))
+    })?;
+    Ok((chain, key))
+}
+
+/// What a leaf's key is for: the key usage it must assert.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LeafPurpose {
+    /// An X.509-SVID: digitalSignature.
+    Signing,
+    /// A TLCP encryption certificate: keyEncipherment or keyAgreement.
+    Encryption,
+}
+
+impl LeafPurpose {
+    fn name(self) -> &'static str {
+        match self {
+            LeafPurpose::Signing => "X.509-SVID",
+            LeafPurpose::Encryption => "TLCP encryption certificate",
+        }
+    }
+}
+
 /// Checks the X.509-SVID leaf rules on `leaf` and returns its SPIFFE ID.
 ///
 /// The CA check comes before the ID check so that a signing CA's certificate (whose ID has
 /// no path) presented as a leaf is reported as [`PeerError::CaAsLeaf`].
 pub fn check_leaf(leaf: &CertificateDer<'_>) -> Result<SpiffeId, PeerError> {
+    check_leaf_for(leaf, LeafPurpose::Signing)
+}
+
+/// Checks a TLCP (GB/T 38636-2020) encryption certificate and returns its SPIFFE ID: the
+/// rules of [`check_leaf`] (one workload URI SAN, not a CA, a critical key usage without
+/// keyCertSign or cRLSign, both TLS purposes in an extended key usage, a critical SAN when
+/// the subject is empty), except that the key usage must assert keyEncipherment (ECC suites'
+/// key transport) or keyAgreement (ECDHE suites) and need not assert digitalSignature.
+pub fn check_encryption_leaf(leaf: &CertificateDer<'_>) -> Result<SpiffeId, PeerError> {
+    check_leaf_for(leaf, LeafPurpose::Encryption)
+}
+
+fn check_leaf_for(leaf: &CertificateDer<'_>, purpose: LeafPurpose) -> Result<SpiffeId, PeerError> {
     let cert = parse(leaf)?;
     if let Some(ext) = cert
         .iter_extensions()
@@ -156,8 +226,16 @@ pub fn check_leaf(leaf: &CertificateDer<'_>) -> Result<SpiffeId, PeerError> {
     if !ku.critical {
         return Err(PeerError::BadKeyUsage("keyUsage extension not critical"));
     }
-    if !ku.value.digital_signature() {
-        return Err(PeerError::BadKeyUsage("keyUsage lacks digitalSignature"));
+    match purpose {
+        LeafPurpose::Signing if !ku.value.digital_signature() => {
+            return Err(PeerError::BadKeyUsage("keyUsage lacks digitalSignature"));
+        }
+        LeafPurpose::Encryption if !(ku.value.key_encipherment() || ku.value.key_agreement()) => {
+            return Err(PeerError::BadKeyUsage(
+                "keyUsage lacks keyEncipherment and keyAgreement",
+            ));
+        }
+        LeafPurpose::Signing | LeafPurpose::Encryption => {}
     }
     if ku.value.crl_sign() {
         return Err(PeerError::BadKeyUsage("keyUsage has cRLSign"));
@@ -397,5 +475,139 @@ mod tests {
                 "case {i}: {case:?}"
             );
         }
+    }
+
+    /// Parameters of a valid TLCP encryption certificate for `id`.
+    fn enc_params(id: &str) -> rcgen::CertificateParams {
+        let mut params = svid_params(&[id]);
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyEncipherment,
+            KeyUsagePurpose::DataEncipherment,
+            KeyUsagePurpose::KeyAgreement,
+        ];
+        params
+    }
+
+    fn enc_err(ca: &Ca, edit: impl FnOnce(&mut rcgen::CertificateParams)) -> PeerError {
+        let mut params = enc_params("spiffe://example.org/web");
+        edit(&mut params);
+        check_encryption_leaf(&ca.sign(&params).0).unwrap_err()
+    }
+
+    #[test]
+    fn encryption_leaf_gives_its_id_and_is_no_svid() {
+        let ca = Ca::root("example.org");
+        let (enc, _) = ca.sign(&enc_params("spiffe://example.org/ns/a/sa/b"));
+        assert_eq!(
+            check_encryption_leaf(&enc).unwrap().to_string(),
+            "spiffe://example.org/ns/a/sa/b"
+        );
+        assert_eq!(
+            check_leaf(&enc).unwrap_err(),
+            PeerError::BadKeyUsage("keyUsage lacks digitalSignature")
+        );
+        // Key transport alone, key agreement alone, and digitalSignature beside them pass.
+        let usages = [
+            vec![KeyUsagePurpose::KeyEncipherment],
+            vec![KeyUsagePurpose::KeyAgreement],
+            vec![
+                KeyUsagePurpose::DigitalSignature,
+                KeyUsagePurpose::KeyEncipherment,
+            ],
+        ];
+        for key_usages in usages {
+            let mut params = enc_params("spiffe://example.org/a");
+            params.key_usages = key_usages;
+            assert!(check_encryption_leaf(&ca.sign(&params).0).is_ok());
+        }
+        // No EKU at all is fine, as for SVIDs.
+        let mut params = enc_params("spiffe://example.org/a");
+        params.extended_key_usages.clear();
+        assert!(check_encryption_leaf(&ca.sign(&params).0).is_ok());
+    }
+
+    #[test]
+    fn encryption_leaf_key_usage_rules() {
+        let ca = Ca::root("example.org");
+        let cases: Vec<Box<Edit>> = vec![
+            Box::new(|p| p.key_usages.clear()),
+            Box::new(|p| {
+                p.key_usages.clear();
+                p.custom_extensions.push(non_critical_key_usage());
+            }),
+            Box::new(|p| p.key_usages = vec![KeyUsagePurpose::DigitalSignature]),
+            Box::new(|p| p.key_usages = vec![KeyUsagePurpose::DataEncipherment]),
+            Box::new(|p| p.key_usages.push(KeyUsagePurpose::CrlSign)),
+            Box::new(|p| p.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth]),
+        ];
+        for edit in cases {
+            assert!(matches!(enc_err(&ca, edit), PeerError::BadKeyUsage(_)));
+        }
+    }
+
+    #[test]
+    fn encryption_leaf_shares_the_id_and_ca_rules() {
+        let ca = Ca::root("example.org");
+        assert_eq!(
+            check_encryption_leaf(&ca.cert).unwrap_err(),
+            PeerError::CaAsLeaf
+        );
+        let err = enc_err(&ca, |p| p.key_usages.push(KeyUsagePurpose::KeyCertSign));
+        assert_eq!(err, PeerError::CaAsLeaf);
+        let err = enc_err(&ca, |p| {
+            p.is_ca = IsCa::Ca(rcgen::BasicConstraints::Unconstrained)
+        });
+        assert_eq!(err, PeerError::CaAsLeaf);
+        let err = enc_err(&ca, |p| {
+            p.subject_alt_names = vec![uri("spiffe://example.org/a"), uri("spiffe://example.org/b")]
+        });
+        assert_eq!(err, PeerError::MultipleUriSans(2));
+        let err = enc_err(&ca, |p| p.subject_alt_names.clear());
+        assert_eq!(err, PeerError::NoUriSan);
+        let err = enc_err(&ca, |p| {
+            p.subject_alt_names = vec![uri("spiffe://example.org")]
+        });
+        assert_eq!(err, PeerError::InvalidSpiffeId(SpiffeIdError::MissingPath));
+
+        let mut params = enc_params("spiffe://example.org/a");
+        params.distinguished_name = DistinguishedName::new();
+        params.subject_alt_names.clear();
+        params
+            .custom_extensions
+            .push(san_extension("spiffe://example.org/a", false));
+        assert!(matches!(
+            check_encryption_leaf(&ca.sign(&params).0),
+            Err(PeerError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn encryption_svid_from_der_and_pem() {
+        let ca = Ca::root("example.org");
+        let (enc, key) = ca.sign(&enc_params("spiffe://example.org/web"));
+        let svid = Svid::encryption_from_der(vec![enc.clone()], pkcs8(&key)).unwrap();
+        assert_eq!(svid.id().to_string(), "spiffe://example.org/web");
+        assert!(matches!(
+            Svid::from_der(vec![enc.clone()], pkcs8(&key)),
+            Err(ConfigError::BadCredentials(_))
+        ));
+        let (sign, sign_key) = ca.svid("spiffe://example.org/web");
+        assert!(matches!(
+            Svid::encryption_from_der(vec![sign], pkcs8(&sign_key)),
+            Err(ConfigError::BadCredentials(_))
+        ));
+
+        // PEM: an SVID is not an encryption certificate, and the key must be PKCS#8 PEM (the
+        // accepted case is in the CA's tests, which write encryption certificates as PEM).
+        let (leaf_pem, key_pem) = ca.svid_pem("spiffe://example.org/api");
+        assert!(matches!(
+            Svid::encryption_from_pem(leaf_pem.as_bytes(), key_pem.as_bytes()),
+            Err(ConfigError::BadCredentials(_))
+        ));
+        assert!(matches!(
+            Svid::encryption_from_pem(leaf_pem.as_bytes(), b"junk"),
+            Err(ConfigError::BadCredentials(_))
+        ));
+        assert!(Svid::from_pem(leaf_pem.as_bytes(), key_pem.as_bytes()).is_ok());
     }
 }

@@ -8,6 +8,7 @@
 //! the same peers for the same typed reasons.
 
 pub mod rustls_stack;
+pub mod sniff;
 
 use std::fmt::Debug;
 use std::future::Future;
@@ -83,8 +84,12 @@ pub struct TlsPolicy {
     /// secure defaults. TLS 1.2 suites are always ECDHE + AEAD.
     pub suites: Option<Vec<String>>,
     /// Allowed key-exchange groups by name (`X25519`, `secp256r1`, `secp384r1`,
-    /// `X25519MLKEM768`), in preference order; `None`: the stack's defaults.
+    /// `X25519MLKEM768`, `curveSM2`), in preference order; `None`: the stack's defaults.
     pub groups: Option<Vec<String>>,
+    /// Which family wins when both sides could speak the SM suites of RFC 8998
+    /// (`TLS_SM4_GCM_SM3`, `TLS_SM4_CCM_SM3`) and the standard ones. Default:
+    /// [`SmPreference::FollowClient`].
+    pub sm_preference: SmPreference,
 }
 
 impl Default for TlsPolicy {
@@ -93,6 +98,48 @@ impl Default for TlsPolicy {
             versions: vec![TlsVersion::Tls13],
             suites: None,
             groups: None,
+            sm_preference: SmPreference::default(),
+        }
+    }
+}
+
+/// The choice between the SM family (RFC 8998 suites, `curveSM2`, `sm2sig_sm3` and an SM2
+/// SVID) and the standard family (every other suite, group and scheme) on one listener.
+///
+/// A family is possible for a handshake when the policy allows some of its suites and our
+/// credentials hold an SVID whose key signs with it; a server offers both when both are
+/// possible and picks per ClientHello. To insist on SM alone, list only SM suites in
+/// [`TlsPolicy::suites`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum SmPreference {
+    /// Server: the family of the first suite in the client's list that we could serve.
+    /// Client: offer the standard suites first.
+    #[default]
+    FollowClient,
+    /// Prefer SM whenever the peer offers it. Client: offer the SM suites (and `curveSM2`'s
+    /// key share) first.
+    PreferSm,
+    /// Prefer the standard family whenever the peer offers it; SM only for SM-only peers.
+    PreferStandard,
+}
+
+impl SmPreference {
+    /// The name used on the command line (`follow-client`, `prefer-sm`, `prefer-standard`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            SmPreference::FollowClient => "follow-client",
+            SmPreference::PreferSm => "prefer-sm",
+            SmPreference::PreferStandard => "prefer-standard",
+        }
+    }
+
+    /// Parses [`SmPreference::name`] (case-insensitive; `sm` and `standard` are accepted too).
+    pub fn parse(s: &str) -> Option<SmPreference> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "follow-client" | "client" => Some(SmPreference::FollowClient),
+            "prefer-sm" | "sm" => Some(SmPreference::PreferSm),
+            "prefer-standard" | "standard" => Some(SmPreference::PreferStandard),
+            _ => None,
         }
     }
 }

@@ -1,37 +1,46 @@
 //! The rustls stack: mutual TLS over tokio-rustls on the composed [`CryptoProvider`].
 //!
-//! - Certificates come from a resolver that reads [`IdentityStore::current`] at each
-//!   handshake and caches the loaded key per credentials generation, so a rotation reaches
-//!   the next handshake and established connections keep the state they own.
-//! - Peers are checked by [`PeerVerifier`] against the bundles current at that handshake.
-//!   The typed [`PeerError`] crosses rustls inside `CertificateError::Other` and is
-//!   recovered by downcasting, so callers get [`TlsError::Peer`] with the exact reason.
+//! - Certificates: every signing SVID of [`IdentityStore::current`] is loaded once per
+//!   credentials generation ([`certs`]), so a rotation reaches the next handshake and
+//!   established connections keep the state they own.
+//! - Peers are checked by [`crate::spiffe::PeerVerifier`] against the bundles current at that
+//!   handshake ([`verify`]); callers get [`TlsError::Peer`] with the exact reason.
+//! - SM and standard on one listener ([`family`]): a server whose policy and credentials
+//!   allow both RFC 8998's SM suites and standard ones reads the ClientHello first
+//!   (tokio-rustls' `LazyConfigAcceptor`), then answers with the SM config (SM suites,
+//!   `curveSM2`, our SM2 SVID, clients verified with `sm2sig_sm3`) or the standard one,
+//!   following [`TlsPolicy::sm_preference`]. A client offers the families its SVIDs can
+//!   authenticate; listing only SM suites in the policy makes it SM-only.
 //! - Session resumption is off on both sides: every connection re-verifies the peer against
 //!   the current bundles.
 
+mod certs;
+mod family;
+mod verify;
+
 use std::io;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::client::{ResolvesClientCert, Resumption};
-use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
-use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
-use rustls::server::{ClientHello, NoServerSessionStorage, ResolvesServerCert};
-use rustls::sign::CertifiedKey;
+use rustls::client::Resumption;
+use rustls::crypto::CryptoProvider;
+use rustls::server::{Acceptor, NoServerSessionStorage};
 use rustls::{
-    AlertDescription, CertificateError, ClientConfig, CommonState, DigitallySignedStruct,
-    DistinguishedName, OtherError, ProtocolVersion, ServerConfig, SignatureScheme,
-    SupportedProtocolVersion,
+    AlertDescription, CertificateError, ClientConfig, CommonState, OtherError, ProtocolVersion,
+    ServerConfig, SupportedProtocolVersion,
 };
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls_pki_types::ServerName;
 
+use self::certs::{CertCache, ClientCerts, ServerCerts};
+use self::family::{ClientOffer, Family, FamilyParts, Hello};
+use self::verify::{ClientVerifier, PeerCheck, ServerVerifier};
 use super::{
-    BoxedIo, ConnectOptions, HandshakeFuture, PeerInfo, StackConfig, TlsAcceptor, TlsConnector,
-    TlsPolicy, TlsStack, TlsStream, TlsVersion,
+    BoxedIo, ConnectOptions, HandshakeFuture, PeerInfo, SmPreference, StackConfig, TlsAcceptor,
+    TlsConnector, TlsPolicy, TlsStack, TlsStream, TlsVersion,
 };
+use crate::compose::rfc8998;
 use crate::error::{ConfigError, PeerError, TlsError};
 use crate::identity::IdentityStore;
-use crate::spiffe::{check_leaf, Authorizer, PeerRole, PeerVerifier, SpiffeId};
+use crate::spiffe::{check_leaf, Authorizer, SpiffeId};
 
 /// SNI sent when neither a server name nor an expected ID is given (RFC 6761 reserves
 /// `.invalid`, so it never names a real host).
@@ -51,15 +60,25 @@ impl TlsStack for RustlsStack {
 
     fn acceptor(&self, config: &StackConfig) -> Result<Arc<dyn TlsAcceptor>, TlsError> {
         let shared = Shared::new(config)?;
-        let mut server = ServerConfig::builder_with_provider(shared.provider.clone())
-            .with_protocol_versions(&shared.versions)
-            .map_err(|e| bad_policy(&config.policy, e))?
-            .with_client_cert_verifier(Arc::new(ClientVerifier(shared.check.clone())))
-            .with_cert_resolver(shared.certs.clone());
-        server.session_storage = Arc::new(NoServerSessionStorage {});
-        server.send_tls13_tickets = 0;
+        let configs = [Family::Standard, Family::Sm]
+            .into_iter()
+            .filter_map(|f| FamilyParts::of(&shared.provider, f))
+            .filter(|parts| parts.family == Family::Standard || shared.speaks_tls13())
+            .map(|parts| {
+                let config = shared.server_config(&parts)?;
+                Ok(FamilyConfig { parts, config })
+            })
+            .collect::<Result<Vec<_>, TlsError>>()?;
+        if configs.is_empty() {
+            return Err(TlsError::Config(ConfigError::BadPolicy {
+                input: format!("{:?}", config.policy),
+                reason: "no cipher suite, group and signature scheme of one family remain".into(),
+            }));
+        }
         Ok(Arc::new(RustlsAcceptor {
-            inner: tokio_rustls::TlsAcceptor::from(Arc::new(server)),
+            configs: Arc::new(configs),
+            certs: shared.certs.clone(),
+            preference: config.policy.sm_preference,
         }))
     }
 
@@ -79,48 +98,97 @@ struct Shared {
     provider: Arc<CryptoProvider>,
     versions: Vec<&'static SupportedProtocolVersion>,
     policy: TlsPolicy,
+    identity: Arc<IdentityStore>,
+    authorizer: Arc<Authorizer>,
     certs: Arc<CertCache>,
-    check: Arc<PeerCheck>,
 }
 
 impl Shared {
     fn new(config: &StackConfig) -> Result<Shared, TlsError> {
         let provider = Arc::new(restrict_provider(&config.provider, &config.policy)?);
         let versions = protocol_versions(&config.policy)?;
-        let certs = Arc::new(CertCache {
-            identity: config.identity.clone(),
-            provider: provider.clone(),
-            cached: Mutex::new(None),
-        });
-        // Fail at build time if our current key cannot be used with this provider.
+        let certs = Arc::new(CertCache::new(config.identity.clone(), provider.clone()));
+        // Fail at build time if none of our current SVIDs can be used with this provider.
         certs.current().map_err(|e| {
             ConfigError::BadCredentials(format!("our SVID cannot be loaded by the provider: {e}"))
         })?;
-        let check = Arc::new(PeerCheck {
-            identity: config.identity.clone(),
-            authorizer: config.authorizer.clone(),
-            provider: provider.clone(),
-        });
         Ok(Shared {
             provider,
             versions,
             policy: config.policy.clone(),
+            identity: config.identity.clone(),
+            authorizer: Arc::new(config.authorizer.clone()),
             certs,
-            check,
         })
     }
 
+    /// Whether TLS 1.3 is allowed (RFC 8998's suites exist only there).
+    fn speaks_tls13(&self) -> bool {
+        self.versions.contains(&&rustls::version::TLS13)
+    }
+
+    fn peer_check(
+        &self,
+        provider: Arc<CryptoProvider>,
+        schemes: Vec<rustls::SignatureScheme>,
+    ) -> PeerCheck {
+        PeerCheck {
+            identity: self.identity.clone(),
+            authorizer: self.authorizer.clone(),
+            provider,
+            schemes,
+        }
+    }
+
+    /// The server config for one family: its suites and groups, its SVIDs and schemes.
+    fn server_config(&self, parts: &FamilyParts) -> Result<Arc<ServerConfig>, TlsError> {
+        let provider = Arc::new(parts.restrict(&self.provider));
+        let versions: &[&'static SupportedProtocolVersion] = match parts.family {
+            Family::Standard => &self.versions,
+            Family::Sm => &[&rustls::version::TLS13],
+        };
+        let check = self.peer_check(provider.clone(), parts.schemes.clone());
+        let resolver = ServerCerts {
+            cache: self.certs.clone(),
+            schemes: parts.schemes.clone(),
+        };
+        let mut server = ServerConfig::builder_with_provider(provider)
+            .with_protocol_versions(versions)
+            .map_err(|e| bad_policy(&self.policy, e))?
+            .with_client_cert_verifier(Arc::new(ClientVerifier(check)))
+            .with_cert_resolver(Arc::new(resolver));
+        server.session_storage = Arc::new(NoServerSessionStorage {});
+        server.send_tls13_tickets = 0;
+        Ok(Arc::new(server))
+    }
+
+    /// The client config for one connection: the families our current SVIDs can
+    /// authenticate, in the order [`TlsPolicy::sm_preference`] asks for.
     fn client_config(&self, expect: Option<SpiffeId>) -> Result<ClientConfig, ConfigError> {
+        let svids = self.certs.current().map_err(|e| {
+            ConfigError::BadCredentials(format!("our SVID cannot be loaded by the provider: {e}"))
+        })?;
+        let offer = ClientOffer::new(
+            &self.provider,
+            &svids,
+            self.policy.sm_preference,
+            self.policy.groups.is_some(),
+        );
+        let provider = Arc::new(offer.provider);
         let verifier = ServerVerifier {
-            check: self.check.clone(),
+            check: self.peer_check(provider.clone(), offer.schemes),
             expect,
         };
-        let mut client = ClientConfig::builder_with_provider(self.provider.clone())
+        let resolver = ClientCerts {
+            cache: self.certs.clone(),
+            sm_first: offer.sm_first,
+        };
+        let mut client = ClientConfig::builder_with_provider(provider)
             .with_protocol_versions(&self.versions)
             .map_err(|e| bad_policy_config(&self.policy, e))?
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(verifier))
-            .with_client_cert_resolver(self.certs.clone());
+            .with_client_cert_resolver(Arc::new(resolver));
         client.resumption = Resumption::disabled();
         Ok(client)
     }
@@ -182,8 +250,12 @@ fn protocol_versions(
 }
 
 /// The IANA name of a suite; rustls names TLS 1.3 suites `TLS13_*` where IANA says `TLS_*`.
-/// Suites rustls has no name for are shown by code point (`0x00C6`).
+/// RFC 8998's suites get their names (`TLS_SM4_GCM_SM3`); other suites rustls has no name
+/// for are shown by code point (`0x0A0A`).
 pub fn iana_suite_name(suite: rustls::CipherSuite) -> String {
+    if let Some(name) = rfc8998::sm_suite_name(suite) {
+        return name.to_owned();
+    }
     match suite.as_str() {
         Some(name) => match name.strip_prefix("TLS13_") {
             Some(rest) => format!("TLS_{rest}"),
@@ -193,8 +265,11 @@ pub fn iana_suite_name(suite: rustls::CipherSuite) -> String {
     }
 }
 
-/// The name of a key-exchange group (`X25519`, `secp256r1`, `X25519MLKEM768`).
+/// The name of a key-exchange group (`X25519`, `secp256r1`, `X25519MLKEM768`, `curveSM2`).
 pub fn group_name(group: rustls::NamedGroup) -> String {
+    if let Some(name) = rfc8998::sm_group_name(group) {
+        return name.to_owned();
+    }
     match group.as_str() {
         Some(name) => name.to_owned(),
         None => format!("0x{:04X}", u16::from(group)),
@@ -208,6 +283,7 @@ fn canonical_group_name(name: &str) -> &str {
         "P-256" | "P256" | "PRIME256V1" => "secp256r1",
         "P-384" | "P384" => "secp384r1",
         "P-521" | "P521" => "secp521r1",
+        "SM2" | "CURVE-SM2" => "curveSM2",
         _ => name,
     }
 }
@@ -230,240 +306,43 @@ fn bad_policy(policy: &TlsPolicy, e: rustls::Error) -> TlsError {
     TlsError::Config(bad_policy_config(policy, e))
 }
 
-// === Certificates ===
-
-/// Serves our current SVID, loading its key once per credentials generation.
-#[derive(Debug)]
-struct CertCache {
-    identity: Arc<IdentityStore>,
-    provider: Arc<CryptoProvider>,
-    cached: Mutex<Option<(u64, Arc<CertifiedKey>)>>,
-}
-
-impl CertCache {
-    fn current(&self) -> Result<Arc<CertifiedKey>, rustls::Error> {
-        let creds = self.identity.current();
-        // A poisoned lock only means a panic between whole-value stores: the value is usable.
-        let mut cached = self.cached.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((generation, key)) = cached.as_ref() {
-            if *generation == creds.generation {
-                return Ok(key.clone());
-            }
-        }
-        let key = Arc::new(CertifiedKey::from_der(
-            creds.svid.chain().to_vec(),
-            PrivateKeyDer::Pkcs8(creds.svid.key().clone_key()),
-            &self.provider,
-        )?);
-        *cached = Some((creds.generation, key.clone()));
-        Ok(key)
-    }
-
-    fn resolve_logged(&self) -> Option<Arc<CertifiedKey>> {
-        self.current()
-            .inspect_err(|e| tracing::warn!(error = %e, "cannot load our SVID for a handshake"))
-            .ok()
-    }
-}
-
-impl ResolvesServerCert for CertCache {
-    fn resolve(&self, _client_hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        self.resolve_logged()
-    }
-}
-
-impl ResolvesClientCert for CertCache {
-    fn resolve(
-        &self,
-        _root_hint_subjects: &[&[u8]],
-        _sigschemes: &[SignatureScheme],
-    ) -> Option<Arc<CertifiedKey>> {
-        self.resolve_logged()
-    }
-
-    fn has_certs(&self) -> bool {
-        true
-    }
-}
-
-// === Peer verification ===
-
-/// Runs [`PeerVerifier`] with the bundles current at the handshake.
-#[derive(Debug)]
-struct PeerCheck {
-    identity: Arc<IdentityStore>,
-    authorizer: Authorizer,
-    provider: Arc<CryptoProvider>,
-}
-
-impl PeerCheck {
-    fn verify(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        role: PeerRole,
-        now: UnixTime,
-        expect: Option<&SpiffeId>,
-    ) -> Result<(), rustls::Error> {
-        let creds = self.identity.current();
-        let verifier = PeerVerifier {
-            bundles: &creds.bundles,
-            authorizer: &self.authorizer,
-            algorithms: &self.provider.signature_verification_algorithms,
-        };
-        let mut chain = Vec::with_capacity(1 + intermediates.len());
-        chain.push(end_entity.clone());
-        chain.extend(intermediates.iter().cloned());
-        verifier
-            .verify(&chain, role, now, expect)
-            .map(|_| ())
-            .map_err(|reason| {
-                rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(
-                    reason,
-                ))))
-            })
-    }
-
-    fn tls12(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn tls13(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
-
-/// Server side: requires a client SVID and verifies it.
-#[derive(Debug)]
-struct ClientVerifier(Arc<PeerCheck>);
-
-impl ClientCertVerifier for ClientVerifier {
-    fn root_hint_subjects(&self) -> &[DistinguishedName] {
-        &[]
-    }
-
-    fn verify_client_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        now: UnixTime,
-    ) -> Result<ClientCertVerified, rustls::Error> {
-        self.0
-            .verify(end_entity, intermediates, PeerRole::Client, now, None)
-            .map(|()| ClientCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.tls12(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.tls13(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.schemes()
-    }
-}
-
-/// Client side: verifies the server's SVID, and its exact ID when one is expected. The
-/// server name is not checked: SPIFFE authenticates by URI SAN, not by DNS name.
-#[derive(Debug)]
-struct ServerVerifier {
-    check: Arc<PeerCheck>,
-    expect: Option<SpiffeId>,
-}
-
-impl ServerCertVerifier for ServerVerifier {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        self.check
-            .verify(
-                end_entity,
-                intermediates,
-                PeerRole::Server,
-                now,
-                self.expect.as_ref(),
-            )
-            .map(|()| ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.check.tls12(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.check.tls13(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.check.schemes()
-    }
-}
-
 // === Acceptor and connector ===
 
+/// One family's server config.
+struct FamilyConfig {
+    parts: FamilyParts,
+    config: Arc<ServerConfig>,
+}
+
+/// Reads the ClientHello, picks a family's config, and completes the handshake with it.
 struct RustlsAcceptor {
-    inner: tokio_rustls::TlsAcceptor,
+    configs: Arc<Vec<FamilyConfig>>,
+    certs: Arc<CertCache>,
+    preference: SmPreference,
 }
 
 impl TlsAcceptor for RustlsAcceptor {
     fn accept(&self, io: BoxedIo) -> HandshakeFuture {
-        let accept = self.inner.accept(io);
+        let configs = self.configs.clone();
+        let certs = self.certs.clone();
+        let preference = self.preference;
         Box::pin(async move {
-            let stream = accept.await.map_err(map_handshake_error)?;
+            let start = tokio_rustls::LazyConfigAcceptor::new(Acceptor::default(), io)
+                .await
+                .map_err(map_handshake_error)?;
+            let config = {
+                let hello = start.client_hello();
+                let hello = Hello {
+                    suites: hello.cipher_suites(),
+                    groups: hello.named_groups(),
+                    schemes: hello.signature_schemes(),
+                };
+                pick_config(&configs, hello, &certs, preference)?
+            };
+            let stream = start
+                .into_stream(config)
+                .await
+                .map_err(map_handshake_error)?;
             let peer = peer_info(stream.get_ref().1)?;
             Ok(TlsStream {
                 io: Box::new(stream),
@@ -471,6 +350,29 @@ impl TlsAcceptor for RustlsAcceptor {
             })
         })
     }
+}
+
+/// The config answering `hello`: the only one, or the family [`family::choose`] picks.
+fn pick_config(
+    configs: &[FamilyConfig],
+    hello: Hello<'_>,
+    certs: &CertCache,
+    preference: SmPreference,
+) -> Result<Arc<ServerConfig>, TlsError> {
+    if let [only] = configs {
+        return Ok(only.config.clone());
+    }
+    let svids = certs.current().map_err(|e| {
+        ConfigError::BadCredentials(format!("our SVID cannot be loaded by the provider: {e}"))
+    })?;
+    let parts: Vec<FamilyParts> = configs.iter().map(|c| c.parts.clone()).collect();
+    let family = family::choose(hello, &parts, &svids, preference);
+    configs
+        .iter()
+        .find(|c| Some(c.parts.family) == family)
+        .or(configs.first())
+        .map(|c| c.config.clone())
+        .ok_or_else(|| TlsError::Handshake("no server configuration".into()))
 }
 
 struct RustlsConnector {
@@ -609,7 +511,15 @@ mod tests {
             iana_suite_name(rustls::CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384),
             "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"
         );
-        assert_eq!(iana_suite_name(rustls::CipherSuite::from(0x00c6)), "0x00C6");
+        assert_eq!(
+            iana_suite_name(rustls::CipherSuite::from(0x00c6)),
+            "TLS_SM4_GCM_SM3"
+        );
+        assert_eq!(
+            iana_suite_name(rustls::CipherSuite::from(0x00c7)),
+            "TLS_SM4_CCM_SM3"
+        );
+        assert_eq!(iana_suite_name(rustls::CipherSuite::from(0x0a0a)), "0x0A0A");
     }
 
     #[test]
@@ -628,6 +538,8 @@ mod tests {
             "X25519MLKEM768"
         );
         assert_eq!(canonical_group_name("P-256"), "secp256r1");
+        assert_eq!(group_name(rustls::NamedGroup::from(41)), "curveSM2");
+        assert_eq!(canonical_group_name("SM2"), "curveSM2");
     }
 
     #[test]

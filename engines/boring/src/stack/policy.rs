@@ -179,6 +179,7 @@ mod tests {
             versions: versions.to_vec(),
             suites: suites.map(owned),
             groups: groups.map(owned),
+            ..TlsPolicy::default()
         }
     }
 

@@ -172,6 +172,7 @@ mod tests {
             versions: versions.to_vec(),
             suites: suites.map(owned),
             groups: groups.map(owned),
+            ..TlsPolicy::default()
         }
     }
 
