@@ -1,8 +1,9 @@
 //! The `tlcp` stack end to end over 127.0.0.1 TCP, through tls-core's acceptor/connector API:
 //! every suite with mutual authentication, the SPIFFE checks (authorization, untrusted CAs,
-//! the encryption certificate), missing credentials, rotation under a live connection,
-//! repeated connections (session resumption), the one-port TLCP + TLS 1.3 listener, and
-//! the `meshtls tls serve/connect --stack tlcp` binary.
+//! the encryption certificate), missing credentials, close_notify versus truncation, a
+//! tampered record (typed error and alert on both sides), rotation under a live connection,
+//! the one-port TLCP + TLS 1.3 listener, and the `meshtls tls serve/connect --stack tlcp`
+//! binary (one port included).
 //!
 //! Certificates come from `meshtls-ca` (SM2 CAs and TLCP sign/enc pairs); chains are verified
 //! with the SM engine's SM2 through the composed provider, as in production.
@@ -14,13 +15,16 @@ use std::time::Duration;
 use meshtls_ca::{
     CertificateAuthority, IssuedSvid, IssuedTlcpPair, KeyType, LeafOptions, Validity,
 };
+use meshtls_engine_sm::tlcp::alert::AlertDescription;
+use meshtls_engine_sm::tlcp::error::TlcpError;
 use meshtls_engine_sm::tlcp::stack::TLCP_STACK;
+use meshtls_engine_sm::tlcp::stream::tlcp_error;
 use meshtls_tests::pair::{run_pair, Outcome};
 use meshtls_tests::pki;
 use meshtls_tests::process::{self, PemDir};
 use meshtls_tls_core::autoselect::AutoSelect;
 use meshtls_tls_core::policy::{Choice, Policy};
-use meshtls_tls_core::spiffe::{Authorizer, AuthzRule, Svid, TrustBundleSet};
+use meshtls_tls_core::spiffe::{Authorizer, AuthzRule, SpiffeId, Svid, TrustBundleSet};
 use meshtls_tls_core::stack::rustls_stack::RUSTLS_STACK;
 use meshtls_tls_core::stack::sniff::SniffingAcceptor;
 use meshtls_tls_core::stack::{
@@ -359,6 +363,106 @@ async fn close_notify_ends_cleanly_and_truncation_is_an_error() {
     assert_eq!(server.await.expect("server task"), b"bye");
 }
 
+/// Forwards `client` <-> a new connection to `server`, flipping the last byte of each
+/// client chunk once `tamper` is set.
+async fn tampering_proxy(
+    listener: TcpListener,
+    server: std::net::SocketAddr,
+    tamper: Arc<std::sync::atomic::AtomicBool>,
+) {
+    let (client, _) = listener.accept().await.expect("proxy accept");
+    let upstream = TcpStream::connect(server).await.expect("proxy connect");
+    let (mut client_rd, mut client_wr) = client.into_split();
+    let (mut server_rd, mut server_wr) = upstream.into_split();
+    let down = tokio::spawn(async move {
+        let _ = tokio::io::copy(&mut server_rd, &mut client_wr).await;
+    });
+    let mut buf = vec![0u8; 32 * 1024];
+    loop {
+        let n = match client_rd.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        if tamper.load(std::sync::atomic::Ordering::SeqCst) {
+            buf[n - 1] ^= 0x01;
+        }
+        if server_wr.write_all(&buf[..n]).await.is_err() {
+            break;
+        }
+    }
+    let _ = down.await;
+}
+
+#[tokio::test]
+async fn a_tampered_record_is_a_bad_record_mac_on_both_sides() {
+    let pki = Pki::new();
+    for suite in ["ECC_SM4_CBC_SM3", "ECDHE_SM4_GCM_SM3"] {
+        let acceptor = TLCP_STACK
+            .acceptor(&config(
+                tlcp_set(&pki.server),
+                pki.bundles(),
+                Authorizer::any_trusted(),
+                tlcp_policy(Some(&[suite])),
+            ))
+            .expect("acceptor");
+        let connector = TLCP_STACK
+            .connector(&config(
+                tlcp_set(&pki.client),
+                pki.bundles(),
+                Authorizer::any_trusted(),
+                tlcp_policy(Some(&[suite])),
+            ))
+            .expect("connector");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let server_addr = listener.local_addr().expect("addr");
+        let proxy = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        let proxy_addr = proxy.local_addr().expect("proxy addr");
+        let tamper = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        tokio::spawn(tampering_proxy(proxy, server_addr, tamper.clone()));
+        let server = tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.expect("accept");
+            let mut tls = acceptor.accept(Box::new(tcp)).await.expect("handshake");
+            let mut buf = vec![0u8; 1024];
+            tls.io.read(&mut buf).await.expect_err("tampered record")
+        });
+
+        let mut tls = connect(&connector, proxy_addr).await;
+        tamper.store(true, std::sync::atomic::Ordering::SeqCst);
+        tls.io.write_all(b"tamper with me").await.expect("write");
+        tls.io.flush().await.expect("flush");
+
+        let server_err = server.await.expect("server task");
+        assert_eq!(
+            server_err.kind(),
+            std::io::ErrorKind::InvalidData,
+            "{suite}"
+        );
+        assert!(
+            matches!(tlcp_error(&server_err), Some(TlcpError::BadRecordMac)),
+            "{suite}: {server_err}"
+        );
+        // The server's alert reached us before its side closed.
+        let mut rest = Vec::new();
+        let client_err = tls
+            .io
+            .read_to_end(&mut rest)
+            .await
+            .expect_err("alert from the server");
+        assert_eq!(
+            client_err.kind(),
+            std::io::ErrorKind::ConnectionAborted,
+            "{suite}: {client_err}"
+        );
+        assert!(
+            matches!(
+                tlcp_error(&client_err),
+                Some(TlcpError::AlertReceived(AlertDescription::BadRecordMac))
+            ),
+            "{suite}: {client_err}"
+        );
+    }
+}
+
 // === Rejections ===
 
 #[tokio::test]
@@ -643,6 +747,141 @@ async fn rotation_reaches_new_handshakes_and_spares_live_ones() {
 
     live.io.shutdown().await.expect("shutdown");
     fresh.io.shutdown().await.expect("shutdown");
+    server.abort();
+}
+
+// === Resumption ===
+
+/// Forwards every connection to `server` and reports, per connection, how many bytes the
+/// server sent: a full TLCP handshake carries two certificates, a resumed one none.
+async fn counting_proxy(
+    listener: TcpListener,
+    server: std::net::SocketAddr,
+    counts: tokio::sync::mpsc::UnboundedSender<u64>,
+) {
+    loop {
+        let Ok((client, _)) = listener.accept().await else {
+            return;
+        };
+        let counts = counts.clone();
+        tokio::spawn(async move {
+            let upstream = TcpStream::connect(server).await.expect("proxy connect");
+            let (mut client_rd, mut client_wr) = client.into_split();
+            let (mut server_rd, mut server_wr) = upstream.into_split();
+            let up = tokio::spawn(async move {
+                let _ = tokio::io::copy(&mut client_rd, &mut server_wr).await;
+                let _ = server_wr.shutdown().await;
+            });
+            let down = tokio::io::copy(&mut server_rd, &mut client_wr)
+                .await
+                .unwrap_or(0);
+            let _ = up.await;
+            let _ = counts.send(down);
+        });
+    }
+}
+
+/// One connection through the proxy that echoes a line and closes: the server's reported
+/// identity and the bytes the server sent.
+async fn one_connection(
+    connector: &Arc<dyn TlsConnector>,
+    proxy: std::net::SocketAddr,
+    counts: &mut tokio::sync::mpsc::UnboundedReceiver<u64>,
+) -> (SpiffeId, u64) {
+    let mut tls = connect(connector, proxy).await;
+    let peer = tls.peer.peer_id.clone();
+    echo(&mut tls, b"ping").await;
+    tls.io.shutdown().await.expect("shutdown");
+    drop(tls);
+    let sent = tokio::time::timeout(TIMEOUT, counts.recv())
+        .await
+        .expect("count in time")
+        .expect("count");
+    (peer, sent)
+}
+
+/// A full handshake sends the signing and encryption certificates (over 1 KB); an
+/// abbreviated one sends ServerHello, ChangeCipherSpec and Finished only.
+const RESUMED_MAX_BYTES: u64 = 400;
+
+#[tokio::test]
+async fn resumption_by_session_id_when_enabled_and_ended_by_rotation() {
+    let pki = Pki::new();
+    let resuming = TlsPolicy {
+        resumption: true,
+        ..tlcp_policy(None)
+    };
+    let server_config = config(
+        tlcp_set(&pki.server),
+        pki.bundles(),
+        Authorizer::any_trusted(),
+        resuming.clone(),
+    );
+    let server_store = server_config.identity.clone();
+    let acceptor = TLCP_STACK.acceptor(&server_config).expect("acceptor");
+    let resuming_client = TLCP_STACK
+        .connector(&config(
+            tlcp_set(&pki.client),
+            pki.bundles(),
+            Authorizer::any_trusted(),
+            resuming,
+        ))
+        .expect("connector");
+    let full_client = TLCP_STACK
+        .connector(&config(
+            tlcp_set(&pki.client),
+            pki.bundles(),
+            Authorizer::any_trusted(),
+            tlcp_policy(None),
+        ))
+        .expect("connector");
+
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let server_addr = listener.local_addr().expect("addr");
+    let (tx, mut infos) = tokio::sync::mpsc::unbounded_channel();
+    let server = tokio::spawn(echo_server(listener, acceptor, tx));
+    let proxy_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+    let proxy_addr = proxy_listener.local_addr().expect("proxy addr");
+    let (count_tx, mut counts) = tokio::sync::mpsc::unbounded_channel();
+    let proxy = tokio::spawn(counting_proxy(proxy_listener, server_addr, count_tx));
+
+    let (id, full) = one_connection(&resuming_client, proxy_addr, &mut counts).await;
+    assert_eq!(id, pki::id(SERVER_ID));
+    assert!(
+        full > 1000,
+        "a full handshake sends both certificates: {full} bytes"
+    );
+    let (id, resumed) = one_connection(&resuming_client, proxy_addr, &mut counts).await;
+    assert_eq!(
+        id,
+        pki::id(SERVER_ID),
+        "a resumed session keeps the peer's identity"
+    );
+    assert!(
+        resumed <= RESUMED_MAX_BYTES,
+        "the second connection resumes: {resumed} bytes (full: {full})"
+    );
+    // The server reports the client's identity on both connections.
+    for _ in 0..2 {
+        let info = infos.recv().await.expect("report").expect("handshake");
+        assert_eq!(info.peer_id, pki::id(CLIENT_ID));
+    }
+
+    // A connector without resumption runs full handshakes against the same listener.
+    let (_, again_full) = one_connection(&full_client, proxy_addr, &mut counts).await;
+    assert!(again_full > 1000, "resumption off: {again_full} bytes");
+    infos.recv().await.expect("report").expect("handshake");
+
+    // A rotation on the server ends every session: the next handshake is full again.
+    server_store.rotate_set(tlcp_set(&tlcp_pair(&pki.ca, SERVER_ID)), pki.bundles());
+    let (_, after_rotation) = one_connection(&resuming_client, proxy_addr, &mut counts).await;
+    assert!(
+        after_rotation > 1000,
+        "a rotation ends sessions: {after_rotation} bytes"
+    );
+    infos.recv().await.expect("report").expect("handshake");
+
+    proxy.abort();
     server.abort();
 }
 

@@ -75,6 +75,10 @@ pub(crate) struct TlsArgs {
     /// prefer-standard. To insist on SM alone, list only SM suites in --suites.
     #[arg(long, default_value = "follow-client", value_parser = parse_sm_preference, value_name = "PREFERENCE")]
     sm_preference: SmPreference,
+    /// Resume sessions by session ID (tlcp stack; other stacks always run full handshakes).
+    /// Off by default: a resumed connection is not re-verified against the current bundles.
+    #[arg(long)]
+    resumption: bool,
     /// Allow the peer with exactly this SPIFFE ID (repeatable). With no --allow-* flag, every
     /// peer our bundles authenticate is allowed.
     #[arg(long = "allow-id", value_name = "SPIFFE_ID")]
@@ -94,8 +98,7 @@ pub(crate) struct TlsArgs {
 const TLCP_STACK: &str = "tlcp";
 
 fn parse_version(s: &str) -> Result<TlsVersion, String> {
-    TlsVersion::parse(s)
-        .ok_or_else(|| format!("unknown TLS version {s:?} (use 1.2, 1.3 or tlcp)"))
+    TlsVersion::parse(s).ok_or_else(|| format!("unknown TLS version {s:?} (use 1.2, 1.3 or tlcp)"))
 }
 
 fn parse_sm_preference(s: &str) -> Result<SmPreference, String> {
@@ -237,6 +240,7 @@ impl TlsArgs {
             suites: non_empty(&self.suites),
             groups: non_empty(&self.groups),
             sm_preference: self.sm_preference,
+            resumption: self.resumption,
         }
     }
 }

@@ -80,8 +80,9 @@ pub struct TlsPolicy {
     /// Allowed versions. Default: TLS 1.3 only.
     pub versions: Vec<TlsVersion>,
     /// Allowed cipher suites by IANA name (`TLS_AES_128_GCM_SHA256`,
-    /// `TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256`), in preference order; `None`: the stack's
-    /// secure defaults. TLS 1.2 suites are always ECDHE + AEAD.
+    /// `TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256`, RFC 8998's `TLS_SM4_GCM_SM3`), in
+    /// preference order; `None`: the stack's secure defaults. TLS 1.2 suites are always
+    /// ECDHE + AEAD. Listing only SM suites makes a rustls peer SM-only.
     pub suites: Option<Vec<String>>,
     /// Allowed key-exchange groups by name (`X25519`, `secp256r1`, `secp384r1`,
     /// `X25519MLKEM768`, `curveSM2`), in preference order; `None`: the stack's defaults.
@@ -90,6 +91,11 @@ pub struct TlsPolicy {
     /// (`TLS_SM4_GCM_SM3`, `TLS_SM4_CCM_SM3`) and the standard ones. Default:
     /// [`SmPreference::FollowClient`].
     pub sm_preference: SmPreference,
+    /// Resume sessions where the stack supports it: the `tlcp` stack by session ID, with
+    /// sessions bound to the credentials generation (a rotation ends them). Default: off, so
+    /// that every connection verifies its peer against the bundles current at its handshake;
+    /// the rustls, OpenSSL and BoringSSL stacks always run full handshakes.
+    pub resumption: bool,
 }
 
 impl Default for TlsPolicy {
@@ -99,6 +105,7 @@ impl Default for TlsPolicy {
             suites: None,
             groups: None,
             sm_preference: SmPreference::default(),
+            resumption: false,
         }
     }
 }

@@ -12,9 +12,11 @@
 //!   bundles, authorizer, expected ID) and checks the encryption certificate: the
 //!   encryption-leaf rules, the same SPIFFE ID as the signing leaf, an SM2 key, and a path to
 //!   the same trust anchors. Rejections surface as [`TlsError::Peer`] with the exact reason.
-//! - Session resumption is off on both sides, as in every stack: each connection verifies
-//!   its peer against the bundles current at that handshake (the protocol core resumes by
-//!   session ID for callers that configure it directly).
+//! - Session resumption by session ID when `TlsPolicy::resumption` is set (off by default,
+//!   as in every stack, so each connection verifies its peer against the current bundles).
+//!   The server cache and the client store live with the per-generation configuration, so a
+//!   rotation ends every session; the client files sessions under the server's expected ID
+//!   and name, so a session is resumed only with a server this connector would accept.
 //! - Policy: `suites` by their GB/T names (default: ECDHE before ECC, GCM before CBC);
 //!   `versions` and `groups` do not apply (the stack speaks only TLCP, whose ECDHE is always
 //!   curveSM2). A listener for TLCP and TLS puts this acceptor beside a TLS stack's with
@@ -37,7 +39,12 @@ use super::config::{ClientConfig, DualIdentity, PeerCertVerifier, ServerConfig};
 use super::conn::Connection;
 use super::error::TlcpError;
 use super::handshake::certs::sm2_public_key;
-use super::session::SessionCache;
+use super::session::{ClientSessionStore, SessionCache};
+
+/// Sessions kept per listener or connector when resumption is on.
+const SESSION_CAPACITY: usize = 1024;
+/// How long a session stays resumable: short, since resumption skips peer verification.
+const SESSION_LIFETIME_SECS: u64 = 300;
 use super::stream::{tlcp_error, TlcpStream};
 use super::suite::{CipherSuite, KeyExchangeKind};
 use crate::sm2::PrivateKey;
@@ -98,6 +105,8 @@ struct Shared {
 struct ClientParts {
     creds: Arc<Credentials>,
     identity: DualIdentity,
+    /// Saved sessions of this generation, when resumption is on.
+    sessions: Option<Arc<ClientSessionStore>>,
 }
 
 impl Shared {
@@ -149,7 +158,11 @@ impl Shared {
         let mut config = ServerConfig::new(identity, verifier);
         config.suites = self.suites.clone();
         config.require_client_auth = true;
-        config.session_cache = Arc::new(SessionCache::new(0, 0));
+        config.session_cache = Arc::new(if self.config.policy.resumption {
+            SessionCache::new(SESSION_CAPACITY, SESSION_LIFETIME_SECS)
+        } else {
+            SessionCache::new(0, 0)
+        });
         let config = Arc::new(config);
         *cached = Some((creds.generation, config.clone()));
         Ok(config)
@@ -164,9 +177,16 @@ impl Shared {
                 return Ok(parts.clone());
             }
         }
+        let sessions = self.config.policy.resumption.then(|| {
+            Arc::new(ClientSessionStore::new(
+                SESSION_CAPACITY,
+                SESSION_LIFETIME_SECS,
+            ))
+        });
         let parts = Arc::new(ClientParts {
             identity: dual_identity(&creds)?,
             creds,
+            sessions,
         });
         *cached = Some(parts.clone());
         Ok(parts)
@@ -184,7 +204,16 @@ impl Shared {
         let mut config = ClientConfig::new(verifier);
         config.suites = self.suites.clone();
         config.identity = Some(parts.identity.clone());
-        config.session_store = None;
+        config.session_store = parts.sessions.clone();
+        config.session_key = format!(
+            "{}|{}",
+            options
+                .expect_id
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            options.server_name.as_deref().unwrap_or("")
+        );
         Ok(Arc::new(config))
     }
 }
