@@ -4,7 +4,9 @@
 //!
 //! Run: `cargo test -p meshtls-engine-sm --test fuzz_corpus`. The ignored `seed_*` tests write
 //! the hand-made seed inputs into the corpus directories (run them with `-- --ignored`, then
-//! fuzz and `cargo fuzz cmin`); they are how the committed corpus was started.
+//! fuzz and `cargo fuzz cmin`); they are how the committed corpus was started. The handshake
+//! seeds carry the certificates of `tests/data/tlcp/`: after its `gen.sh` makes new ones, the
+//! old corpus still runs but gets less far, so seed again.
 
 use std::fs;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -211,9 +213,9 @@ fn with_control(control: u8, body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Seeds for the two handshake targets (raw and peer mode), `tlcp_message` and
-/// `tlcp_record`, from real handshakes: every suite with mutual authentication, both `ECDHE_*` ClientKeyExchange
-/// encodings, and `ECC_*` without a client certificate.
+/// Seeds for the two handshake targets (raw and peer mode), `tlcp_message` and `tlcp_record`,
+/// from real handshakes: every suite with mutual authentication, both `ECDHE_*`
+/// ClientKeyExchange encodings, and `ECC_*` without a client certificate.
 #[test]
 #[ignore = "writes seed files into fuzz/corpus"]
 fn seed_tlcp() {

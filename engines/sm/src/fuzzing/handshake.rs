@@ -65,7 +65,7 @@ fn suite_list(choice: u8) -> Vec<CipherSuite> {
 /// How `tlcp_handshake_server` reads its first input byte: bit 0 requires client
 /// authentication, bits 1-2 pick the suite list (all, `ECC_*`, `ECDHE_*`, all reversed), bit
 /// 3 selects peer mode (the input is the client's records in plaintext, sent by an emulated
-/// client holding the fixture keys, see [`super::peer`]), and the top four bits give the size
+/// client holding the fixture keys: see the `peer` module), and the top four bits give the size
 /// of the pieces the raw input arrives in (1 + 73 * value).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServerControl {
