@@ -9,9 +9,9 @@
  *
  * Usage (PROTO is `tlcp` or `tls13`; SUITE is Tongsuo's name for the one suite offered):
  *   driver pair   PROTO SUITE DIR MILLIS        server thread + client thread;
- *                                               prints `handshakes N seconds S`
+ *                                               prints `handshakes N seconds S cpu C`
  *   driver server PROTO SUITE DIR               prints `port P`, serves until stdin closes
- *   driver client PROTO SUITE DIR MILLIS PORT   prints `handshakes N seconds S`
+ *   driver client PROTO SUITE DIR MILLIS PORT   prints `handshakes N seconds S cpu C`
  * DIR holds the PEM files meshtls writes (cli/src/bench/pki.rs): `sm2-ca.pem`, and for WHO in
  * `server` and `client`: `WHO-sign.pem`, `WHO-sign.key` (the SM2 signing SVID, also the
  * RFC 8998 certificate) and `WHO-enc.pem`, `WHO-enc.key` (TLCP's encryption pair).
@@ -53,10 +53,10 @@ static void die(const char *what)
     exit(1);
 }
 
-static double now_seconds(void)
+static double seconds(clockid_t clock)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(clock, &t);
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
@@ -211,21 +211,26 @@ static void one_handshake(SSL_CTX *ctx, int port)
     close(fd);
 }
 
-/* Warms up, then handshakes until `millis` have passed; prints the count and the time. */
+/*
+ * Warms up, then handshakes until `millis` have passed; prints the count, the time and the
+ * CPU time of this process (all its threads: in `pair` mode both sides) meanwhile.
+ */
 static void measure(SSL_CTX *ctx, int port, long millis)
 {
-    double start, elapsed;
+    double start, cpu_start, elapsed;
     unsigned long count = 0;
     int i;
     for (i = 0; i < WARMUP_HANDSHAKES; i++)
         one_handshake(ctx, port);
-    start = now_seconds();
+    start = seconds(CLOCK_MONOTONIC);
+    cpu_start = seconds(CLOCK_PROCESS_CPUTIME_ID);
     do {
         one_handshake(ctx, port);
         count++;
-        elapsed = now_seconds() - start;
+        elapsed = seconds(CLOCK_MONOTONIC) - start;
     } while (elapsed * 1000.0 < (double)millis);
-    printf("handshakes %lu seconds %.6f\n", count, elapsed);
+    printf("handshakes %lu seconds %.6f cpu %.6f\n", count, elapsed,
+           seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu_start);
 }
 
 static void *exit_on_stdin_eof(void *arg)

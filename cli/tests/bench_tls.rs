@@ -68,6 +68,13 @@ fn handshake_rows(path: &Path) -> Vec<(String, String, String)> {
             assert!(rate > 0.0, "{r}");
             assert_eq!(r["mode"], "full");
             let s = |k: &str| r[k].as_str().unwrap().to_owned();
+            // CPU time is known when both sides ran in one process, and only then.
+            let cpu = &r["cpu_us_per_handshake"];
+            if s("client") == s("server") {
+                assert!(cpu.as_f64().unwrap() > 0.0, "{r}");
+            } else {
+                assert!(cpu.is_null(), "{r}");
+            }
             (s("client"), s("server"), s("suite"))
         })
         .collect()
@@ -81,7 +88,15 @@ fn row(client: &str, server: &str, suite: &str) -> (String, String, String) {
 fn handshake_measures_every_sm_and_standard_row() {
     let json = scratch("handshake").join("handshake.json");
     let out = run(meshtls()
-        .args(["bench", "handshake", "--duration-ms", "20", "--json"])
+        .args([
+            "bench",
+            "handshake",
+            "--duration-ms",
+            "20",
+            "--rounds",
+            "1",
+            "--json",
+        ])
         .arg(&json));
     assert!(out.status.success());
     let rows = handshake_rows(&json);
@@ -99,6 +114,8 @@ fn handshake_measures_every_sm_and_standard_row() {
     assert_eq!(rows.len(), expected.len(), "{rows:?}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("SM TLS handshake goals"), "{stdout}");
+    assert!(stdout.contains("engines (rustls rows): "), "{stdout}");
+    assert!(stdout.contains("curvesm2="), "{stdout}");
     assert!(stdout.contains("rustls TLS_SM4_GCM_SM3"), "{stdout}");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -129,6 +146,8 @@ fn handshake_measures_tongsuo_as_a_peer() {
             "rustls,tlcp",
             "--duration-ms",
             "20",
+            "--rounds",
+            "1",
         ])
         .arg("--tongsuo")
         .arg(&tree)
@@ -169,6 +188,8 @@ fn transfer_measures_aes_and_sm4_record_throughput() {
             "0.0625",
             "--write-size",
             "4096",
+            "--rounds",
+            "1",
             "--json",
         ])
         .arg(&json));

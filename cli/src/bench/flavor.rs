@@ -5,6 +5,7 @@
 use meshtls_tls_core::stack::{TlsPolicy, TlsVersion};
 
 use super::pki::Credential;
+use crate::error::CliError;
 
 /// The `tlcp` stack's name (the SM engine's TLCP stack).
 pub(crate) const TLCP_STACK: &str = "tlcp";
@@ -104,6 +105,28 @@ const fn tlcp(suite: &'static str, group: Option<&'static str>, tongsuo: &'stati
     }
 }
 
+/// The flavors of `all` whose suite is named in `names` (case-insensitive), in `all`'s
+/// order; all of them when `names` is empty.
+pub(crate) fn select(all: &[Flavor], names: &[String]) -> Result<Vec<Flavor>, CliError> {
+    if let Some(unknown) = names
+        .iter()
+        .find(|n| !all.iter().any(|f| f.suite.eq_ignore_ascii_case(n.trim())))
+    {
+        let known: Vec<&str> = all.iter().map(|f| f.suite).collect();
+        return Err(CliError::Usage(format!(
+            "unknown suite {unknown:?}; this bench measures {}",
+            known.join(", ")
+        )));
+    }
+    Ok(all
+        .iter()
+        .copied()
+        .filter(|f| {
+            names.is_empty() || names.iter().any(|n| f.suite.eq_ignore_ascii_case(n.trim()))
+        })
+        .collect())
+}
+
 impl Flavor {
     /// Whether the meshtls stack `stack` speaks this.
     pub(crate) fn spoken_by(&self, stack: &str) -> bool {
@@ -160,6 +183,21 @@ mod tests {
         assert_eq!(p.groups, Some(vec!["curveSM2".to_owned()]));
         assert!(TLS13_SM4_GCM.spoken_by("rustls") && !TLS13_SM4_GCM.spoken_by("openssl"));
         assert!(TLCP_ECDHE_GCM.spoken_by("tlcp") && !TLCP_ECDHE_GCM.spoken_by("rustls"));
+    }
+
+    #[test]
+    fn select_filters_by_suite_name() {
+        let all = [TLS13_AES_128_GCM, TLCP_ECC_GCM];
+        assert_eq!(select(&all, &[]).unwrap(), all);
+        assert_eq!(
+            select(&all, &["ecc_sm4_gcm_sm3".into()]).unwrap(),
+            [TLCP_ECC_GCM]
+        );
+        let err = select(&all, &["TLS_NOPE".into()]).unwrap_err().to_string();
+        assert!(
+            err.contains("TLS_NOPE") && err.contains("ECC_SM4_GCM_SM3"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -206,13 +206,21 @@ const TRANSFER_GOALS: [TlsGoal; 2] = [
     },
 ];
 
-/// The goals block for `bench handshake`; empty when no goal had both cells measured.
+/// The goals block for `bench handshake`; empty when no goal had both cells measured. Where
+/// both cells have a CPU cost, the ratio of handshakes per CPU-second follows the verdict:
+/// unlike handshakes/s, it does not move with other load on the machine.
 pub(crate) fn render_handshake(records: &[HandshakeRecord]) -> String {
     let value = |cell: TlsCell| {
         records
             .iter()
             .find(|r| r.client == cell.client && r.server == cell.server && r.suite == cell.suite)
-            .map(|r| r.handshakes_per_s)
+            .map(|r| {
+                let per_cpu_second = r
+                    .cpu_us_per_handshake
+                    .filter(|us| *us > 0.0)
+                    .map(|us| 1e6 / us);
+                (r.handshakes_per_s, per_cpu_second)
+            })
     };
     render_tls(
         "SM TLS handshake goals (issue #4; handshakes/s of this run)",
@@ -221,13 +229,17 @@ pub(crate) fn render_handshake(records: &[HandshakeRecord]) -> String {
     )
 }
 
-/// The goals block for `bench transfer`; empty when no goal had both cells measured.
+/// The goals block for `bench transfer`; empty when no goal had both cells measured. Where
+/// both cells have a CPU cost, the ratio of MB per CPU-second follows the verdict.
 pub(crate) fn render_transfer(records: &[TransferRecord]) -> String {
     let value = |cell: TlsCell| {
         records
             .iter()
             .find(|r| r.stack == cell.client && cell.client == cell.server && r.suite == cell.suite)
-            .map(|r| r.mb_per_s)
+            .map(|r| {
+                let per_cpu_second = r.cpu_ms_per_mb.filter(|ms| *ms > 0.0).map(|ms| 1e3 / ms);
+                (r.mb_per_s, per_cpu_second)
+            })
     };
     render_tls(
         "SM record-throughput goals (issue #4; MB/s of this run)",
@@ -236,11 +248,18 @@ pub(crate) fn render_transfer(records: &[TransferRecord]) -> String {
     )
 }
 
-fn render_tls(title: &str, goals: &[TlsGoal], value: impl Fn(TlsCell) -> Option<f64>) -> String {
+/// `value` gives a cell's measurement and, optionally, the same per CPU-second.
+fn render_tls(
+    title: &str,
+    goals: &[TlsGoal],
+    value: impl Fn(TlsCell) -> Option<(f64, Option<f64>)>,
+) -> String {
     let mut out = String::new();
     for goal in goals {
-        let measured = |cell| value(cell).filter(|v| *v > 0.0);
-        let (Some(ours), Some(theirs)) = (measured(goal.ours), measured(goal.theirs)) else {
+        let measured = |cell| value(cell).filter(|(v, _)| *v > 0.0);
+        let (Some((ours, ours_cpu)), Some((theirs, theirs_cpu))) =
+            (measured(goal.ours), measured(goal.theirs))
+        else {
             continue;
         };
         let ratio = ours / theirs;
@@ -249,9 +268,13 @@ fn render_tls(title: &str, goals: &[TlsGoal], value: impl Fn(TlsCell) -> Option<
         } else {
             "MISSED"
         };
+        let per_cpu = match (ours_cpu, theirs_cpu) {
+            (Some(o), Some(t)) => format!("; per CPU-second {:.2}x", o / t),
+            _ => String::new(),
+        };
         let _ = writeln!(
             out,
-            "  {:<26} / {:<32} = {ratio:>6.2}x  (goal >= {}x: {verdict})",
+            "  {:<26} / {:<32} = {ratio:>6.2}x  (goal >= {}x: {verdict}{per_cpu})",
             goal.ours.label(),
             goal.theirs.label(),
             goal.at_least
@@ -325,6 +348,7 @@ mod tests {
             key: "sm2",
             mode: "full",
             handshakes_per_s: v,
+            cpu_us_per_handshake: Some(1e6 / v),
         }
     }
 
@@ -344,7 +368,7 @@ mod tests {
         assert!(lines[0].starts_with("SM TLS handshake goals"), "{text}");
         assert!(lines[1].contains("rustls TLS_SM4_GCM_SM3"), "{text}");
         assert!(
-            lines[1].contains("1.20x") && lines[1].contains("met"),
+            lines[1].contains("1.20x") && lines[1].contains("met; per CPU-second 1.20x"),
             "{text}"
         );
         let with_tongsuo = [
@@ -367,6 +391,7 @@ mod tests {
             bytes: 1,
             write_size: 1,
             mb_per_s,
+            cpu_ms_per_mb: (stack == "rustls").then(|| 1e3 / mb_per_s),
         };
         let records = [
             rec("rustls", "TLS_AES_128_GCM_SHA256", 1000.0),
@@ -377,11 +402,12 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3, "{text}");
         assert!(
-            lines[1].contains("0.80x") && lines[1].contains("met"),
+            lines[1].contains("0.80x") && lines[1].contains("met; per CPU-second 0.80x"),
             "{text}"
         );
+        // Only one cell of this goal has a CPU cost: no CPU ratio.
         assert!(
-            lines[2].contains("tlcp ECDHE_SM4_GCM_SM3") && lines[2].contains("MISSED"),
+            lines[2].contains("tlcp ECDHE_SM4_GCM_SM3") && lines[2].ends_with("MISSED)"),
             "{text}"
         );
     }

@@ -2,12 +2,14 @@
 
 mod chart;
 mod ciphers;
+mod cpu_time;
 mod flavor;
 mod goals;
 mod handshake;
 mod measure;
 mod pki;
 mod record;
+mod rounds;
 mod sm_peers;
 mod table;
 mod tongsuo;
@@ -16,8 +18,9 @@ mod transfer;
 use std::process::ExitCode;
 
 use clap::Subcommand;
+use meshtls_tls_core::registry::Selection;
 use meshtls_tls_core::stack::TlsStack;
-use meshtls_tls_core::Registry;
+use meshtls_tls_core::{AlgorithmId, Registry};
 
 use crate::error::CliError;
 use crate::stacks;
@@ -62,4 +65,27 @@ fn selected_stacks(
         .iter()
         .map(|name| stacks::find(registry, name))
         .collect::<Result<_, _>>()?)
+}
+
+/// The algorithms the TLS benches' rows run on, in the order [`engines_line`] names them.
+const TLS_ALGORITHMS: [AlgorithmId; 9] = [
+    AlgorithmId::Aes128Gcm,
+    AlgorithmId::Sha256,
+    AlgorithmId::X25519,
+    AlgorithmId::EcdsaP256,
+    AlgorithmId::Sm4Gcm,
+    AlgorithmId::Sm4Ccm,
+    AlgorithmId::Sm3,
+    AlgorithmId::CurveSm2,
+    AlgorithmId::Sm2,
+];
+
+/// `engines: aes-128-gcm=ring, ...`: which engine served each algorithm of the TLS rows (the
+/// rustls rows' speed depends on it; `--backend` pins them).
+fn engines_line(selection: &Selection) -> String {
+    let used: Vec<String> = TLS_ALGORITHMS
+        .iter()
+        .filter_map(|&id| Some(format!("{}={}", id.name(), selection.engine(id)?.name)))
+        .collect();
+    format!("engines (rustls rows): {}\n", used.join(", "))
 }

@@ -174,8 +174,8 @@ pub(crate) struct CipherRecord {
     pub(crate) metric: Metric,
 }
 
-/// One handshake measurement:
-/// `{"client","server","protocol","suite","group","key","mode","handshakes_per_s"}`.
+/// One handshake measurement: `{"client","server","protocol","suite","group","key","mode",
+/// "handshakes_per_s","cpu_us_per_handshake"}`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub(crate) struct HandshakeRecord {
     /// The client's stack (`rustls`, `openssl`, `boring`, `tlcp`, `tongsuo`).
@@ -194,10 +194,13 @@ pub(crate) struct HandshakeRecord {
     pub(crate) mode: &'static str,
     /// Completed mutual-TLS handshakes per second.
     pub(crate) handshakes_per_s: f64,
+    /// CPU microseconds per handshake, client and server together; `null` when they ran in
+    /// different processes.
+    pub(crate) cpu_us_per_handshake: Option<f64>,
 }
 
 /// One record-throughput measurement:
-/// `{"stack","protocol","suite","bytes","write_size","mb_per_s"}`.
+/// `{"stack","protocol","suite","bytes","write_size","mb_per_s","cpu_ms_per_mb"}`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub(crate) struct TransferRecord {
     /// The stack on both sides.
@@ -212,6 +215,8 @@ pub(crate) struct TransferRecord {
     pub(crate) write_size: usize,
     /// 10^6 application bytes per second, from the first write to the server's receipt.
     pub(crate) mb_per_s: f64,
+    /// CPU milliseconds per 10^6 bytes, both sides together; `null` where unknown.
+    pub(crate) cpu_ms_per_mb: Option<f64>,
 }
 
 /// Writes `records` to `path` as a pretty-printed JSON array.
@@ -275,12 +280,13 @@ mod tests {
             key: "sm2 sign+enc",
             mode: "full",
             handshakes_per_s: 10.0,
+            cpu_us_per_handshake: None,
         };
         assert_eq!(
             serde_json::to_value(&handshake).unwrap(),
             serde_json::json!({"client":"tlcp","server":"tongsuo","protocol":"TLCP",
                 "suite":"ECC_SM4_GCM_SM3","group":null,"key":"sm2 sign+enc","mode":"full",
-                "handshakes_per_s":10.0})
+                "handshakes_per_s":10.0,"cpu_us_per_handshake":null})
         );
         let transfer = TransferRecord {
             stack: "rustls",
@@ -289,11 +295,12 @@ mod tests {
             bytes: 1024,
             write_size: 16384,
             mb_per_s: 5.0,
+            cpu_ms_per_mb: Some(4.0),
         };
         assert_eq!(
             serde_json::to_value(&transfer).unwrap(),
             serde_json::json!({"stack":"rustls","protocol":"TLSv1.3","suite":"TLS_SM4_GCM_SM3",
-                "bytes":1024,"write_size":16384,"mb_per_s":5.0})
+                "bytes":1024,"write_size":16384,"mb_per_s":5.0,"cpu_ms_per_mb":4.0})
         );
     }
 

@@ -146,34 +146,34 @@ impl Driver {
         cmd
     }
 
-    /// Tongsuo client and server in one process: handshakes per second.
+    /// Tongsuo client and server in one process.
     pub(crate) fn pair(
         &self,
         flavor: TongsuoFlavor,
         duration: Duration,
-    ) -> Result<f64, TongsuoError> {
+    ) -> Result<Measured, TongsuoError> {
         let out = self
             .command("pair", flavor)
             .arg(duration.as_millis().to_string())
             .output()
             .map_err(TongsuoError::Run)?;
-        rate(&out)
+        measured(&out)
     }
 
-    /// A Tongsuo client against a server on 127.0.0.1:`port`: handshakes per second.
+    /// A Tongsuo client against a server on 127.0.0.1:`port`.
     pub(crate) fn client(
         &self,
         flavor: TongsuoFlavor,
         port: u16,
         duration: Duration,
-    ) -> Result<f64, TongsuoError> {
+    ) -> Result<Measured, TongsuoError> {
         let out = self
             .command("client", flavor)
             .arg(duration.as_millis().to_string())
             .arg(port.to_string())
             .output()
             .map_err(TongsuoError::Run)?;
-        rate(&out)
+        measured(&out)
     }
 
     /// A Tongsuo server on 127.0.0.1, running until the returned value drops.
@@ -241,8 +241,18 @@ impl Drop for TongsuoServer {
     }
 }
 
-/// Handshakes per second from the driver's `handshakes N seconds S` line.
-fn rate(out: &Output) -> Result<f64, TongsuoError> {
+/// What the driver measured: `handshakes N seconds S cpu C`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Measured {
+    /// Handshakes completed in the measured loop.
+    pub(crate) handshakes: u64,
+    /// Its wall-clock time.
+    pub(crate) elapsed: Duration,
+    /// The driver process's CPU time meanwhile (both sides in `pair` mode).
+    pub(crate) cpu: Duration,
+}
+
+fn measured(out: &Output) -> Result<Measured, TongsuoError> {
     if !out.status.success() {
         return Err(TongsuoError::Failed {
             status: out.status,
@@ -250,19 +260,28 @@ fn rate(out: &Output) -> Result<f64, TongsuoError> {
         });
     }
     let text = String::from_utf8_lossy(&out.stdout);
-    parse_rate(&text).ok_or_else(|| TongsuoError::Output(text.into_owned()))
+    parse(&text).ok_or_else(|| TongsuoError::Output(text.into_owned()))
 }
 
-fn parse_rate(text: &str) -> Option<f64> {
+fn parse(text: &str) -> Option<Measured> {
     let mut words = text.split_whitespace();
-    let (Some("handshakes"), Some(n), Some("seconds"), Some(s)) =
-        (words.next(), words.next(), words.next(), words.next())
-    else {
+    let (Some("handshakes"), Some(n), Some("seconds"), Some(s), Some("cpu"), Some(c)) = (
+        words.next(),
+        words.next(),
+        words.next(),
+        words.next(),
+        words.next(),
+        words.next(),
+    ) else {
         return None;
     };
-    let n: f64 = n.parse().ok()?;
-    let s: f64 = s.parse().ok()?;
-    (s > 0.0).then(|| n / s)
+    let seconds = |v: &str| Duration::try_from_secs_f64(v.parse().ok()?).ok();
+    let measured = Measured {
+        handshakes: n.parse().ok()?,
+        elapsed: seconds(s)?,
+        cpu: seconds(c)?,
+    };
+    (measured.handshakes > 0 && !measured.elapsed.is_zero()).then_some(measured)
 }
 
 #[cfg(test)]
@@ -271,10 +290,19 @@ mod tests {
 
     #[test]
     fn parses_the_result_line() {
-        assert_eq!(parse_rate("handshakes 100 seconds 2.000000\n"), Some(50.0));
-        assert_eq!(parse_rate("handshakes 1 seconds 0\n"), None);
-        assert_eq!(parse_rate("port 4433\n"), None);
-        assert_eq!(parse_rate(""), None);
+        assert_eq!(
+            parse("handshakes 100 seconds 2.000000 cpu 1.5\n"),
+            Some(Measured {
+                handshakes: 100,
+                elapsed: Duration::from_secs(2),
+                cpu: Duration::from_millis(1500),
+            })
+        );
+        assert_eq!(parse("handshakes 1 seconds 0 cpu 0\n"), None);
+        assert_eq!(parse("handshakes 1 seconds 1\n"), None);
+        assert_eq!(parse("handshakes 1 seconds -1 cpu 0\n"), None);
+        assert_eq!(parse("port 4433\n"), None);
+        assert_eq!(parse(""), None);
     }
 
     #[test]
