@@ -61,6 +61,7 @@ fn random_fills() {
 #[test]
 fn tables_are_consistent() {
     common::tables_are_consistent(&ENGINE);
+    assert!(ENGINE.stack.is_none());
     assert_eq!(ENGINE.name, "aws-lc");
     assert!((ENGINE.version)().starts_with("aws-lc-rs 1.19 (AWS-LC "));
     assert_eq!(ENGINE.algorithms().len(), common::non_sm_catalogue_len());

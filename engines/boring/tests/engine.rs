@@ -1,13 +1,18 @@
 //! The BoringSSL engine against the shared engine checks, plus what is particular to BoringSSL.
 
-// The shared checks, written once (style rule 6). Not all of them apply: their
-// `tables_are_consistent` is for engines without a native TLS stack.
+// The shared checks, written once (style rule 6).
 #[path = "../../ring/tests/common/mod.rs"]
 #[allow(dead_code)]
 mod common;
 
 use meshtls_engine_boring::ENGINE;
 use meshtls_tls_core::{AlgorithmId, CryptoError, SigScheme};
+
+#[test]
+fn tables_are_consistent() {
+    common::tables_are_consistent(&ENGINE);
+    assert_eq!(ENGINE.stack.map(|s| s.name()), Some("boring"));
+}
 
 #[test]
 fn aead_known_answers() {

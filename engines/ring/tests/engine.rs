@@ -63,6 +63,7 @@ fn random_fills() {
 #[test]
 fn tables_are_consistent() {
     common::tables_are_consistent(&ENGINE);
+    assert!(ENGINE.stack.is_none());
     assert_eq!(ENGINE.name, "ring");
     assert!((ENGINE.version)().starts_with("ring 0.17"));
     assert!(ENGINE.key_exchange(AlgorithmId::X25519MlKem768).is_none());

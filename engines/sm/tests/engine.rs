@@ -13,6 +13,7 @@ use meshtls_tls_core::{AlgorithmId, CryptoError, SigScheme};
 #[test]
 fn tables_are_consistent() {
     common::tables_are_consistent(&ENGINE);
+    assert_eq!(ENGINE.stack.map(|s| s.name()), Some("tlcp"));
     let ids: Vec<AlgorithmId> = ENGINE.algorithms().iter().map(|a| a.id()).collect();
     assert_eq!(
         ids,
