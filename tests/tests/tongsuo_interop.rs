@@ -762,3 +762,44 @@ async fn meshtls_accepts_tongsuo_made_certificates() {
     )
     .await;
 }
+
+/// Tongsuo's client resumes TLCP sessions by session ID with a meshtls server that has
+/// resumption on (`s_client -reconnect`: one full handshake, then five more offering the same
+/// session), and gets a new session every time when it is off (the default).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tongsuo_client_resumes_tlcp_sessions_by_id() {
+    let (pki, _) = meshtls_pki();
+    let proto = Proto::Tlcp("ECDHE_SM4_GCM_SM3", "ECDHE-SM2-SM4-GCM-SM3");
+    for resumption in [true, false] {
+        let mut config = proto.config(&pki.server, pki.bundles(), CLIENT_ID);
+        config.policy.resumption = resumption;
+        let acceptor = proto.stack().acceptor(&config).expect("acceptor");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("local address").port();
+        let server = tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    if let Ok(mut tls) = acceptor.accept(Box::new(tcp)).await {
+                        let mut rest = Vec::new();
+                        let _ = tls.io.read_to_end(&mut rest).await;
+                    }
+                });
+            }
+        });
+        let mut args = proto.tongsuo_args(&pki.client, &pki.ca, false);
+        args.push("-reconnect".to_owned());
+        let mut client = s_client("reconnect", port, &args);
+        client.close_stdin();
+        let printed = client.finish().await.stdout;
+        server.abort();
+        let count = |prefix: &str| printed.lines().filter(|l| l.starts_with(prefix)).count();
+        let (new, reused) = (count("New, "), count("Reused, "));
+        let expected = if resumption { (1, 5) } else { (6, 0) };
+        assert_eq!(
+            (new, reused),
+            expected,
+            "resumption {resumption}:\n{printed}"
+        );
+    }
+}
