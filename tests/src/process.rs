@@ -1,4 +1,5 @@
-//! Child processes (the openssl CLI, curl) that die with the test, and the PEM files they read.
+//! Child processes (the openssl CLI, curl, the `meshtls` binary) that die with the test, and
+//! the PEM files they read.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -111,4 +112,21 @@ pub async fn wait_for_line<R: AsyncRead + Unpin>(
 pub fn free_port() -> u16 {
     let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind probe");
     probe.local_addr().expect("probe address").port()
+}
+
+/// The `meshtls` binary next to the running test's `deps` directory (`cargo test
+/// --workspace` builds it; alone, run `cargo build -p meshtls-cli` first).
+pub fn meshtls_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let binary = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target directory")
+        .join("meshtls");
+    assert!(
+        binary.exists(),
+        "{} is missing: run `cargo build -p meshtls-cli` first",
+        binary.display()
+    );
+    binary
 }

@@ -30,6 +30,37 @@ pub fn registry() -> &'static Registry {
     })
 }
 
+/// aws-lc for the standard algorithms and the SM engine for the SM ones, every algorithm
+/// named (no measuring): the provider of the SM stack tests.
+pub fn sm_provider() -> Arc<CryptoProvider> {
+    static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
+    PROVIDER
+        .get_or_init(|| {
+            let registry = Registry::new(vec![
+                &meshtls_engine_aws_lc::ENGINE,
+                &meshtls_engine_sm::ENGINE,
+            ]);
+            let mut policy = Policy::default();
+            for &id in AlgorithmId::ALL {
+                let engine = ["aws-lc", "sm"]
+                    .into_iter()
+                    .find(|e| registry.engine(e).is_some_and(|e| e.find(id).is_some()));
+                if let Some(engine) = engine {
+                    policy.set(id, Choice::Engine(engine.to_owned()));
+                }
+            }
+            let no_measuring = AutoSelect {
+                cache_dir: None,
+                ..AutoSelect::default()
+            };
+            let selection = registry
+                .select(&policy, &no_measuring)
+                .expect("explicit policy resolves");
+            meshtls_tls_core::compose::provider(&selection)
+        })
+        .clone()
+}
+
 /// A named provider composition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Variant {

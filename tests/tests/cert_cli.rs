@@ -8,6 +8,7 @@ use std::process::{Command, Output};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use meshtls_ca::{CertificateAuthority, KeyType};
+use meshtls_tests::process;
 use meshtls_tests::tongsuo::pki::TongsuoCa;
 use meshtls_tls_core::spiffe::{check_encryption_leaf, check_leaf, SpiffeId, Svid};
 use rustls_pki_types::pem::PemObject;
@@ -18,25 +19,8 @@ use serde_json::Value;
 /// SM2 certificate signatures is the empty ID).
 const DISTID: &str = "distid:1234567812345678";
 
-/// The `meshtls` binary of this build (`cargo build -p meshtls-cli` makes it for a lone run
-/// of this file).
-fn meshtls_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target directory");
-    let binary = dir.join("meshtls");
-    assert!(
-        binary.exists(),
-        "{} is missing: run `cargo build -p meshtls-cli` first",
-        binary.display()
-    );
-    binary
-}
-
 fn meshtls(args: &[&str]) -> Output {
-    let out = Command::new(meshtls_binary())
+    let out = Command::new(process::meshtls_binary())
         .args(args)
         .output()
         .expect("run meshtls");

@@ -9,7 +9,7 @@
 //! with the SM engine's SM2 through the composed provider, as in production.
 
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use meshtls_ca::{
@@ -20,10 +20,8 @@ use meshtls_engine_sm::tlcp::error::TlcpError;
 use meshtls_engine_sm::tlcp::stack::TLCP_STACK;
 use meshtls_engine_sm::tlcp::stream::tlcp_error;
 use meshtls_tests::pair::{run_pair, Outcome};
-use meshtls_tests::pki;
 use meshtls_tests::process::{self, PemDir};
-use meshtls_tls_core::autoselect::AutoSelect;
-use meshtls_tls_core::policy::{Choice, Policy};
+use meshtls_tests::{pki, stacks};
 use meshtls_tls_core::spiffe::{Authorizer, AuthzRule, SpiffeId, Svid, TrustBundleSet};
 use meshtls_tls_core::stack::rustls_stack::RUSTLS_STACK;
 use meshtls_tls_core::stack::sniff::SniffingAcceptor;
@@ -31,10 +29,7 @@ use meshtls_tls_core::stack::{
     ConnectOptions, PeerInfo, StackConfig, TlsAcceptor, TlsConnector, TlsPolicy, TlsStack,
     TlsStream, TlsVersion,
 };
-use meshtls_tls_core::{
-    AlgorithmId, ConfigError, IdentityStore, PeerError, Registry, SvidSet, TlsError,
-};
-use rustls::crypto::CryptoProvider;
+use meshtls_tls_core::{ConfigError, IdentityStore, PeerError, SvidSet, TlsError};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -50,37 +45,6 @@ const SUITES: [&str; 4] = [
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 // === Setup ===
-
-/// aws-lc for the standard algorithms and the SM engine for the SM ones, every algorithm
-/// named (no measuring).
-fn provider() -> Arc<CryptoProvider> {
-    static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
-    PROVIDER
-        .get_or_init(|| {
-            let registry = Registry::new(vec![
-                &meshtls_engine_aws_lc::ENGINE,
-                &meshtls_engine_sm::ENGINE,
-            ]);
-            let mut policy = Policy::default();
-            for &id in AlgorithmId::ALL {
-                let engine = ["aws-lc", "sm"]
-                    .into_iter()
-                    .find(|e| registry.engine(e).is_some_and(|e| e.find(id).is_some()));
-                if let Some(engine) = engine {
-                    policy.set(id, Choice::Engine(engine.to_owned()));
-                }
-            }
-            let no_measuring = AutoSelect {
-                cache_dir: None,
-                ..AutoSelect::default()
-            };
-            let selection = registry
-                .select(&policy, &no_measuring)
-                .expect("explicit policy resolves");
-            meshtls_tls_core::compose::provider(&selection)
-        })
-        .clone()
-}
 
 fn leaf_options(key_type: KeyType) -> LeafOptions {
     LeafOptions::new(key_type, Validity::starting_now(pki::LIFETIME))
@@ -116,7 +80,7 @@ fn config(
         identity: IdentityStore::with_set(set, bundles),
         authorizer,
         policy,
-        provider: provider(),
+        provider: stacks::sm_provider(),
     }
 }
 
@@ -918,7 +882,7 @@ async fn one_port_serves_tlcp_rfc8998_and_standard_tls13() {
         identity,
         authorizer: Authorizer::any_trusted(),
         policy: TlsPolicy::default(),
-        provider: provider(),
+        provider: stacks::sm_provider(),
     };
     let tlcp = TLCP_STACK
         .acceptor(&StackConfig {
@@ -1043,23 +1007,6 @@ async fn one_port_serves_tlcp_rfc8998_and_standard_tls13() {
 
 // === The binary ===
 
-/// The `meshtls` binary of this build (cargo builds every binary of the workspace before it
-/// runs tests; `cargo build -p meshtls-cli` makes it for a lone run of this file).
-fn meshtls_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target directory");
-    let binary = dir.join("meshtls");
-    assert!(
-        binary.exists(),
-        "{} is missing: run `cargo build -p meshtls-cli` first",
-        binary.display()
-    );
-    binary
-}
-
 /// Engine choices naming every algorithm, so the binary does not measure.
 const BACKENDS: [&str; 6] = [
     "all=aws-lc",
@@ -1099,7 +1046,7 @@ fn flags(pairs: &[(&str, &PathBuf)]) -> Vec<String> {
 
 /// The binary with `args`, every engine named.
 fn spawn_meshtls(args: &[String]) -> tokio::process::Child {
-    let binary = meshtls_binary();
+    let binary = process::meshtls_binary();
     let mut all: Vec<&str> = args.iter().map(String::as_str).collect();
     for backend in BACKENDS {
         all.extend(["--backend", backend]);

@@ -24,23 +24,20 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::process::Command;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use meshtls_engine_sm::tlcp::stack::TLCP_STACK;
 use meshtls_tests::process::CHILD_TIMEOUT;
 use meshtls_tests::tongsuo::child::{s_client, s_server, Finished, Stream};
 use meshtls_tests::tongsuo::pki::{self as tongsuo_pki, CertFiles, LeafUsage, TongsuoCa};
 use meshtls_tests::tongsuo::{self, negotiated_suite, negotiated_version};
-use meshtls_tests::{pki, process};
-use meshtls_tls_core::autoselect::AutoSelect;
-use meshtls_tls_core::policy::{Choice, Policy};
+use meshtls_tests::{pki, process, stacks};
 use meshtls_tls_core::spiffe::{Authorizer, AuthzRule, Svid, TrustBundleSet};
 use meshtls_tls_core::stack::rustls_stack::RUSTLS_STACK;
 use meshtls_tls_core::stack::{
     ConnectOptions, PeerInfo, StackConfig, TlsPolicy, TlsStack, TlsStream, TlsVersion,
 };
-use meshtls_tls_core::{AlgorithmId, IdentityStore, PeerError, Registry, SvidSet, TlsError};
-use rustls::crypto::CryptoProvider;
+use meshtls_tls_core::{IdentityStore, PeerError, SvidSet, TlsError};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
@@ -56,55 +53,9 @@ const CONCURRENCY: usize = 4;
 
 // === Setup ===
 
-/// aws-lc for the standard algorithms, the SM engine for the SM ones, every algorithm named.
-fn provider() -> Arc<CryptoProvider> {
-    static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
-    PROVIDER
-        .get_or_init(|| {
-            let registry = Registry::new(vec![
-                &meshtls_engine_aws_lc::ENGINE,
-                &meshtls_engine_sm::ENGINE,
-            ]);
-            let mut policy = Policy::default();
-            for &id in AlgorithmId::ALL {
-                let engine = ["aws-lc", "sm"]
-                    .into_iter()
-                    .find(|e| registry.engine(e).is_some_and(|e| e.find(id).is_some()));
-                if let Some(engine) = engine {
-                    policy.set(id, Choice::Engine(engine.to_owned()));
-                }
-            }
-            let no_measuring = AutoSelect {
-                cache_dir: None,
-                ..AutoSelect::default()
-            };
-            let selection = registry
-                .select(&policy, &no_measuring)
-                .expect("explicit policy resolves");
-            meshtls_tls_core::compose::provider(&selection)
-        })
-        .clone()
-}
-
-/// The `meshtls` binary next to this test's `deps` directory.
-fn meshtls_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let binary = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target directory")
-        .join("meshtls");
-    assert!(
-        binary.exists(),
-        "{} is missing: run `cargo build -p meshtls-cli` first",
-        binary.display()
-    );
-    binary
-}
-
 /// Runs `meshtls cert <args>`; panics with its output on failure (test setup).
 fn meshtls_cert(args: &[&str]) {
-    let output = Command::new(meshtls_binary())
+    let output = Command::new(process::meshtls_binary())
         .arg("cert")
         .args(args)
         .output()
@@ -307,7 +258,7 @@ impl Proto {
             identity: IdentityStore::with_set(self.credentials(party), bundles),
             authorizer: Authorizer::new(vec![AuthzRule::Exact(pki::id(peer))]),
             policy: self.policy(),
-            provider: provider(),
+            provider: stacks::sm_provider(),
         }
     }
 
